@@ -1,0 +1,1 @@
+//! The storage test suite every backend runs unchanged.
