@@ -1,0 +1,73 @@
+//! The JSON API under `/api/v1` and its OpenAPI document.
+//!
+//! Errors answer `{"error": {"code", "message", "fields"}}` with a stable
+//! `code` (see [`crate::error::AppError::code`]). State-changing JSON requests
+//! need no CSRF token (see [`crate::auth::csrf`]) but do need a session where
+//! the route says so.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use crate::auth::routes as auth;
+use crate::pages::admin;
+
+/// The OpenAPI description of `/api/v1`.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "一网 Yiwang API", version = "1", description = "城市公共服务平台开放接口。金额以元为单位的十进制字符串表示（精确到分），时间为带 +08:00 时区的 RFC 3339 字符串。"),
+    paths(
+        auth::api_register,
+        auth::api_login,
+        auth::api_logout,
+        auth::api_me,
+        admin::api_audit,
+        admin::api_users,
+    ),
+    components(schemas(
+        auth::RegisterForm,
+        auth::LoginRequest,
+        auth::AccountView,
+        admin::AuditPageView,
+        admin::AuditRecordView,
+        admin::UsersPageView,
+        admin::UserView,
+        ErrorBody,
+        ErrorDetail,
+        FieldErrorView,
+    )),
+    tags(
+        (name = "accounts", description = "账户与登录"),
+        (name = "admin", description = "系统管理"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Every error answer.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable code: invalid_input, unauthenticated, forbidden, not_found,
+    /// conflict, rate_limited, csrf_failed, bad_request, internal.
+    pub code: String,
+    /// What went wrong, in Chinese.
+    pub message: String,
+    pub fields: Vec<FieldErrorView>,
+}
+
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorView {
+    pub field: String,
+    pub message: String,
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,313 @@
+//! The server's configuration.
+//!
+//! Read from a TOML file (optional) with `YIWANG_…` environment variables on
+//! top: `YIWANG_DATABASE_URL` sets `database_url`, `YIWANG_AUTH__MAX_FAILED_LOGINS`
+//! sets `auth.max_failed_logins` (a double underscore descends into a
+//! section). Unknown keys are errors, so a typo never silently falls back to a
+//! default.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// Everything `yiwang serve` can be told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// The address users reach this site at, for links printed on paper
+    /// (QR codes, slips) and for the Origin check on forms.
+    pub public_url: String,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
+    pub trust_forwarded_for: bool,
+    /// A TOML file of public holidays and adjusted working days that adds to
+    /// or overrides the shipped calendar.
+    pub calendar_file: Option<String>,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logins, sessions and their protection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Mark cookies `Secure` and send HSTS; set when served over HTTPS.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u32,
+    /// A session ends this long after login, however active.
+    pub session_max_hours: u32,
+    /// Failed logins in a row that lock an account.
+    pub max_failed_logins: u32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: u32,
+    /// Login attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Argon2id memory cost in KiB (OWASP: at least 19456).
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://data/yiwang.db".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            log_format: LogFormat::Text,
+            trust_forwarded_for: false,
+            calendar_file: None,
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            secure_cookies: false,
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            login_attempts_per_minute: 10,
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("无法读取配置文件 {path}：{source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("配置文件 {path} 有误：{message}")]
+    File { path: String, message: String },
+    #[error("环境变量 {var} 有误：{message}")]
+    Env { var: String, message: String },
+    #[error("配置有误：{0}")]
+    Invalid(String),
+}
+
+/// The prefix of the environment variables that configure Yiwang.
+pub const ENV_PREFIX: &str = "YIWANG_";
+
+/// Variables with the prefix that are not configuration keys.
+const ENV_NOT_CONFIG: &[&str] = &["YIWANG_CONFIG", "YIWANG_LOG"];
+
+impl Config {
+    /// Reads the file (if given) and applies `vars` (normally
+    /// `std::env::vars()`) on top.
+    pub fn load(
+        file: Option<&str>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::File {
+                        path: path.to_owned(),
+                        message: e.message().to_owned(),
+                    })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut vars: Vec<_> = vars
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !ENV_NOT_CONFIG.contains(&k.as_str()))
+            .collect();
+        vars.sort();
+        for (var, value) in vars {
+            let key = var[ENV_PREFIX.len()..].to_ascii_lowercase();
+            let path: Vec<&str> = key.split("__").collect();
+            set_path(&mut table, &path, env_value(&value)).map_err(|message| ConfigError::Env {
+                var: var.clone(),
+                message,
+            })?;
+            // Check each variable on its own so the error names it.
+            Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| ConfigError::Env {
+                var: var.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::File {
+            path: file.unwrap_or("(默认)").to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        if a.max_failed_logins == 0 {
+            return Err(ConfigError::Invalid("auth.max_failed_logins 必须大于 0".into()));
+        }
+        if a.login_attempts_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "auth.login_attempts_per_minute 必须大于 0".into(),
+            ));
+        }
+        if a.session_idle_minutes == 0 || a.session_max_hours == 0 {
+            return Err(ConfigError::Invalid("会话时长必须大于 0".into()));
+        }
+        if a.argon2_memory_kib < 8 || a.argon2_iterations == 0 {
+            return Err(ConfigError::Invalid("argon2 参数过小".into()));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(
+                "public_url 必须以 http:// 或 https:// 开头".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML with secrets masked, for `yiwang config print`.
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = mask_url_password(&self.database_url);
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+/// An environment value is read as a TOML value when it parses as one
+/// (numbers, booleans), and as a string otherwise.
+fn env_value(raw: &str) -> toml::Value {
+    match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => match t.remove("v") {
+            Some(v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_))) => v,
+            _ => toml::Value::String(raw.to_owned()),
+        },
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[&str], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("变量名为空".into()),
+        [last] => {
+            table.insert((*last).to_owned(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry((*first).to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("{first} 不是一个配置节")),
+            }
+        }
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host/…` with `***`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_without_file_or_env() {
+        assert_eq!(Config::load(None, vec![]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn env_overrides_nested_keys_with_types() {
+        let c = Config::load(
+            None,
+            vars(&[
+                ("YIWANG_DATABASE_URL", "postgres://u:pw@db/yiwang"),
+                ("YIWANG_AUTH__MAX_FAILED_LOGINS", "3"),
+                ("YIWANG_AUTH__SECURE_COOKIES", "true"),
+                ("YIWANG_LISTEN", "0.0.0.0:9000"),
+                ("YIWANG_CONFIG", "ignored.toml"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://u:pw@db/yiwang");
+        assert_eq!(c.auth.max_failed_logins, 3);
+        assert!(c.auth.secure_cookies);
+        assert_eq!(c.listen.port(), 9000);
+    }
+
+    #[test]
+    fn unknown_or_mistyped_env_is_named() {
+        let e = Config::load(None, vars(&[("YIWANG_LISTN", "x")])).unwrap_err();
+        assert!(e.to_string().contains("YIWANG_LISTN"), "{e}");
+        let e = Config::load(None, vars(&[("YIWANG_AUTH__MAX_FAILED_LOGINS", "many")])).unwrap_err();
+        assert!(e.to_string().contains("YIWANG_AUTH__MAX_FAILED_LOGINS"), "{e}");
+    }
+
+    #[test]
+    fn file_then_env() {
+        let dir = std::env::temp_dir().join(format!("yiwang-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("y.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:7000\"\n[auth]\nlockout_minutes = 30\n").unwrap();
+        let c = Config::load(
+            Some(path.to_str().unwrap()),
+            vars(&[("YIWANG_AUTH__LOCKOUT_MINUTES", "45")]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.auth.lockout_minutes, 45);
+        std::fs::write(&path, "listen = 7\n").unwrap();
+        let e = Config::load(Some(path.to_str().unwrap()), vec![]).unwrap_err();
+        assert!(e.to_string().contains("y.toml"), "{e}");
+    }
+
+    #[test]
+    fn masks_passwords_only() {
+        assert_eq!(
+            mask_url_password("postgres://yiwang:s3cret@db:5432/yiwang"),
+            "postgres://yiwang:***@db:5432/yiwang"
+        );
+        assert_eq!(mask_url_password("sqlite://data/y.db"), "sqlite://data/y.db");
+        let c = Config {
+            database_url: "postgres://a:b@h/d".into(),
+            ..Config::default()
+        };
+        assert!(!c.to_masked_toml().contains(":b@"));
+    }
+}
