@@ -204,3 +204,101 @@ impl ChainVerifier {
         &self.prev_hash
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<AuditRecord> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let mut r = AuditRecord {
+                    seq,
+                    at: 1_700_000_000_000_000 + seq,
+                    actor_id: None,
+                    actor_name: "admin".into(),
+                    action: "account.create_staff".into(),
+                    object_kind: "user".into(),
+                    object_id: format!("u{seq}"),
+                    detail: "{\"role\":\"grid_worker\"}".into(),
+                    client_addr: Some("127.0.0.1".into()),
+                    prev_hash: prev.clone(),
+                    hash: String::new(),
+                };
+                r.hash = r.expected_hash();
+                prev = r.hash.clone();
+                r
+            })
+            .collect()
+    }
+
+    fn verify(records: &[AuditRecord]) -> Result<i64, BrokenLink> {
+        let mut v = ChainVerifier::default();
+        for r in records {
+            v.check(r)?;
+        }
+        Ok(v.checked())
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(verify(&chain(5)), Ok(5));
+        assert_eq!(verify(&[]), Ok(0));
+    }
+
+    #[test]
+    fn an_edited_record_breaks_its_own_hash() {
+        let mut c = chain(5);
+        c[2].actor_name = "someone-else".into();
+        assert_eq!(verify(&c), Err(BrokenLink::Hash { seq: 3 }));
+    }
+
+    #[test]
+    fn a_rehashed_edit_breaks_the_next_link() {
+        let mut c = chain(5);
+        c[2].detail = "{}".into();
+        c[2].hash = c[2].expected_hash();
+        assert_eq!(verify(&c), Err(BrokenLink::PrevHash { seq: 4 }));
+    }
+
+    #[test]
+    fn a_removed_record_is_a_gap() {
+        let mut c = chain(5);
+        c.remove(1);
+        assert_eq!(
+            verify(&c),
+            Err(BrokenLink::Gap {
+                seq: 3,
+                expected: 2
+            })
+        );
+    }
+
+    #[test]
+    fn the_hash_covers_every_field() {
+        let base = chain(1).remove(0);
+        let mut variants = Vec::new();
+        let mut r = base.clone();
+        r.at += 1;
+        variants.push(r);
+        let mut r = base.clone();
+        r.actor_id = Some(Uuid::nil());
+        variants.push(r);
+        let mut r = base.clone();
+        r.action = "x".into();
+        variants.push(r);
+        let mut r = base.clone();
+        r.object_kind = "x".into();
+        variants.push(r);
+        let mut r = base.clone();
+        r.object_id = "x".into();
+        variants.push(r);
+        let mut r = base.clone();
+        r.client_addr = None;
+        variants.push(r);
+        for v in variants {
+            assert_ne!(v.expected_hash(), base.hash, "{v:?}");
+        }
+    }
+}
