@@ -1,0 +1,181 @@
+//! Rows as PostgreSQL returns them, and their conversion into the store's types.
+//!
+//! Ids and roles are stored as text; reading them back parses them, and a
+//! value that does not parse is reported as [`StoreError::Corrupt`] rather
+//! than silently replaced.
+
+use uuid::Uuid;
+use yiwang_core::Role;
+use yiwang_store::{AuditRecord, Enterprise, Session, StoreError, User};
+
+/// The columns every user query selects, in [`UserRow`]'s order.
+pub(crate) const USER_COLUMNS: &str = "users.id, users.username, users.display_name, \
+     users.role, users.phone, users.enterprise_id, users.active, users.failed_logins, \
+     users.locked_until, users.created_at, users.last_login_at";
+
+/// The columns every audit query selects.
+pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor_name, action, object_kind, \
+     object_id, detail, client_addr, prev_hash, hash";
+
+pub(crate) fn parse_uuid(column: &str, text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("{column} {text:?} is not a UUID: {e}")))
+}
+
+fn parse_opt_uuid(column: &str, text: Option<String>) -> Result<Option<Uuid>, StoreError> {
+    text.map(|t| parse_uuid(column, &t)).transpose()
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    role: String,
+    phone: Option<String>,
+    enterprise_id: Option<String>,
+    active: bool,
+    failed_logins: i32,
+    locked_until: Option<i64>,
+    created_at: i64,
+    last_login_at: Option<i64>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<User, StoreError> {
+        let role: Role = row
+            .role
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("users.role {:?} is no role", row.role)))?;
+        Ok(User {
+            id: parse_uuid("users.id", &row.id)?,
+            username: row.username,
+            display_name: row.display_name,
+            role,
+            phone: row.phone,
+            enterprise_id: parse_opt_uuid("users.enterprise_id", row.enterprise_id)?,
+            active: row.active,
+            failed_logins: row.failed_logins,
+            locked_until: row.locked_until,
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CredentialsRow {
+    #[sqlx(flatten)]
+    pub(crate) user: UserRow,
+    pub(crate) password_hash: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EnterpriseRow {
+    id: String,
+    name: String,
+    credit_code: String,
+    legal_rep: String,
+    contact_name: String,
+    contact_phone: String,
+    created_at: i64,
+}
+
+impl TryFrom<EnterpriseRow> for Enterprise {
+    type Error = StoreError;
+
+    fn try_from(row: EnterpriseRow) -> Result<Enterprise, StoreError> {
+        Ok(Enterprise {
+            id: parse_uuid("enterprises.id", &row.id)?,
+            name: row.name,
+            credit_code: row.credit_code,
+            legal_rep: row.legal_rep,
+            contact_name: row.contact_name,
+            contact_phone: row.contact_phone,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// A session joined with its user; the session's columns are prefixed so
+/// they do not collide with the user's.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    s_id_hash: String,
+    s_user_id: String,
+    s_created_at: i64,
+    s_last_seen_at: i64,
+    s_expires_at: i64,
+    s_client_addr: Option<String>,
+    s_user_agent: Option<String>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+/// The session columns [`SessionRow`] expects.
+pub(crate) const SESSION_COLUMNS: &str = "sessions.id_hash AS s_id_hash, \
+     sessions.user_id AS s_user_id, sessions.created_at AS s_created_at, \
+     sessions.last_seen_at AS s_last_seen_at, sessions.expires_at AS s_expires_at, \
+     sessions.client_addr AS s_client_addr, sessions.user_agent AS s_user_agent";
+
+impl TryFrom<SessionRow> for (Session, User) {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<(Session, User), StoreError> {
+        let session = Session {
+            id_hash: row.s_id_hash,
+            user_id: parse_uuid("sessions.user_id", &row.s_user_id)?,
+            created_at: row.s_created_at,
+            last_seen_at: row.s_last_seen_at,
+            expires_at: row.s_expires_at,
+            client_addr: row.s_client_addr,
+            user_agent: row.s_user_agent,
+        };
+        Ok((session, User::try_from(row.user)?))
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor_id: Option<String>,
+    actor_name: String,
+    action: String,
+    object_kind: String,
+    object_id: String,
+    detail: String,
+    client_addr: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl TryFrom<AuditRow> for AuditRecord {
+    type Error = StoreError;
+
+    fn try_from(row: AuditRow) -> Result<AuditRecord, StoreError> {
+        Ok(AuditRecord {
+            seq: row.seq,
+            at: row.at,
+            actor_id: parse_opt_uuid("audit_log.actor_id", row.actor_id)?,
+            actor_name: row.actor_name,
+            action: row.action,
+            object_kind: row.object_kind,
+            object_id: row.object_id,
+            detail: row.detail,
+            client_addr: row.client_addr,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        })
+    }
+}
+
+/// Converts every row, stopping at the first corrupt one.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
