@@ -55,7 +55,10 @@ pub async fn serve(Path(path): Path<String>) -> Result<Response, PageError> {
         "public, max-age=300"
     };
     Ok((
-        [(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, cache)],
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, cache),
+        ],
         asset.body,
     )
         .into_response())

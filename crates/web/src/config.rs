@@ -123,11 +123,10 @@ impl Config {
                     path: path.to_owned(),
                     source,
                 })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::File {
-                        path: path.to_owned(),
-                        message: e.message().to_owned(),
-                    })?
+                text.parse::<toml::Table>().map_err(|e| ConfigError::File {
+                    path: path.to_owned(),
+                    message: e.message().to_owned(),
+                })?
             }
             None => toml::Table::new(),
         };
@@ -144,15 +143,18 @@ impl Config {
                 message,
             })?;
             // Check each variable on its own so the error names it.
-            Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| ConfigError::Env {
-                var: var.clone(),
-                message: e.to_string(),
+            Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+                ConfigError::Env {
+                    var: var.clone(),
+                    message: e.to_string(),
+                }
             })?;
         }
-        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::File {
-            path: file.unwrap_or("(默认)").to_owned(),
-            message: e.to_string(),
-        })?;
+        let config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::File {
+                path: file.unwrap_or("(默认)").to_owned(),
+                message: e.to_string(),
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -160,7 +162,9 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let a = &self.auth;
         if a.max_failed_logins == 0 {
-            return Err(ConfigError::Invalid("auth.max_failed_logins 必须大于 0".into()));
+            return Err(ConfigError::Invalid(
+                "auth.max_failed_logins 必须大于 0".into(),
+            ));
         }
         if a.login_attempts_per_minute == 0 {
             return Err(ConfigError::Invalid(
@@ -194,7 +198,9 @@ impl Config {
 fn env_value(raw: &str) -> toml::Value {
     match format!("v = {raw}").parse::<toml::Table>() {
         Ok(mut t) => match t.remove("v") {
-            Some(v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_))) => v,
+            Some(
+                v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_)),
+            ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
         Err(_) => toml::Value::String(raw.to_owned()),
@@ -243,7 +249,9 @@ mod tests {
     use super::*;
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -275,8 +283,12 @@ mod tests {
     fn unknown_or_mistyped_env_is_named() {
         let e = Config::load(None, vars(&[("YIWANG_LISTN", "x")])).unwrap_err();
         assert!(e.to_string().contains("YIWANG_LISTN"), "{e}");
-        let e = Config::load(None, vars(&[("YIWANG_AUTH__MAX_FAILED_LOGINS", "many")])).unwrap_err();
-        assert!(e.to_string().contains("YIWANG_AUTH__MAX_FAILED_LOGINS"), "{e}");
+        let e =
+            Config::load(None, vars(&[("YIWANG_AUTH__MAX_FAILED_LOGINS", "many")])).unwrap_err();
+        assert!(
+            e.to_string().contains("YIWANG_AUTH__MAX_FAILED_LOGINS"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -284,7 +296,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("yiwang-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("y.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:7000\"\n[auth]\nlockout_minutes = 30\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7000\"\n[auth]\nlockout_minutes = 30\n",
+        )
+        .unwrap();
         let c = Config::load(
             Some(path.to_str().unwrap()),
             vars(&[("YIWANG_AUTH__LOCKOUT_MINUTES", "45")]),
@@ -303,7 +319,10 @@ mod tests {
             mask_url_password("postgres://yiwang:s3cret@db:5432/yiwang"),
             "postgres://yiwang:***@db:5432/yiwang"
         );
-        assert_eq!(mask_url_password("sqlite://data/y.db"), "sqlite://data/y.db");
+        assert_eq!(
+            mask_url_password("sqlite://data/y.db"),
+            "sqlite://data/y.db"
+        );
         let c = Config {
             database_url: "postgres://a:b@h/d".into(),
             ..Config::default()

@@ -15,6 +15,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod metrics;
 pub mod pages;
 
@@ -55,9 +56,19 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-        let hasher = auth::password::Hasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
-        let login_limiter = Arc::new(RateLimiter::new(config.auth.login_attempts_per_minute, 60_000_000));
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<AppState> {
+        let hasher = auth::password::Hasher::new(
+            config.auth.argon2_memory_kib,
+            config.auth.argon2_iterations,
+        )?;
+        let login_limiter = Arc::new(RateLimiter::new(
+            config.auth.login_attempts_per_minute,
+            60_000_000,
+        ));
         Ok(AppState {
             store,
             config: Arc::new(config),
@@ -85,11 +96,19 @@ pub fn routes(state: AppState) -> Routes {
         .get("/register", Public, auth::routes::register_page)
         .post("/register", Public, auth::routes::register_submit)
         .get("/account", SignedIn, pages::account::show)
-        .post("/account/password", SignedIn, pages::account::change_password)
+        .post(
+            "/account/password",
+            SignedIn,
+            pages::account::change_password,
+        )
         .get("/admin/users", Roles(ADMIN), pages::admin::users)
         .get("/admin/users/new", Roles(ADMIN), pages::admin::new_user)
         .post("/admin/users", Roles(ADMIN), pages::admin::create_user)
-        .post("/admin/users/{id}/active", Roles(ADMIN), pages::admin::set_active)
+        .post(
+            "/admin/users/{id}/active",
+            Roles(ADMIN),
+            pages::admin::set_active,
+        )
         .get("/admin/audit", Roles(ADMIN), pages::admin::audit)
         .get("/admin/audit.csv", Roles(ADMIN), pages::admin::audit_csv)
         // JSON API
@@ -127,19 +146,36 @@ pub fn app(state: AppState) -> Router {
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
     ];
     if secure {
-        headers.push((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
     }
     let mut app = router
         .fallback(pages::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::protect))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::session::load_viewer))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf::protect,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::session::load_viewer,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            8 * 1024 * 1024,
+        ));
     for (name, value) in headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
     }
-    app.layer(middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+    app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        metrics::track,
+    ))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .with_state(state)
 }
 
 /// `GET /healthz`: the process is up.
@@ -148,7 +184,9 @@ async fn healthz() -> &'static str {
 }
 
 /// `GET /readyz`: the database answers.
-async fn readyz(axum::extract::State(app): axum::extract::State<AppState>) -> axum::response::Response {
+async fn readyz(
+    axum::extract::State(app): axum::extract::State<AppState>,
+) -> axum::response::Response {
     match app.store.ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
@@ -168,9 +206,12 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(purge_sessions(state.clone(), stop_rx));
     let app = app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     Ok(())

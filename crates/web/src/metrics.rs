@@ -41,7 +41,12 @@ impl Metrics {
         let mut registry = Registry::with_prefix("yiwang");
         let requests = Family::<RequestLabels, Counter>::default();
         let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0].into_iter())
+            Histogram::new(
+                [
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ]
+                .into_iter(),
+            )
         });
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
@@ -93,7 +98,10 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
 /// `GET /metrics`
 pub async fn serve(State(app): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         app.metrics.render(),
     )
         .into_response()

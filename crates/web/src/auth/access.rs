@@ -40,8 +40,15 @@ impl Viewer {
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Viewer>().cloned().unwrap_or_default())
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -94,27 +101,54 @@ impl Routes {
     }
 
     /// Adds `handler` for `method` on `path`, guarded by `access`.
-    pub fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Routes
+    pub fn add<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).expect("standard method");
         let guard = middleware::from_fn_with_state((self.state.clone(), access), guard);
-        self.router = self.router.route(path, on(filter, handler).route_layer(guard));
-        self.specs.push(RouteSpec { method, path, access });
+        self.router = self
+            .router
+            .route(path, on(filter, handler).route_layer(guard));
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
         self
     }
 
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, h: H) -> Routes {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Routes {
         self.add(Method::GET, path, access, h)
     }
 
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, h: H) -> Routes {
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Routes {
         self.add(Method::POST, path, access, h)
     }
 
-    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, h: H) -> Routes {
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Routes {
         self.add(Method::DELETE, path, access, h)
     }
 
@@ -126,8 +160,16 @@ impl Routes {
 /// Enforces a route's [`Access`]. Anonymous visitors of a page are sent to
 /// the login page and come back afterwards; API clients get 401; a signed-in
 /// user without the role gets 403.
-async fn guard(State((_, access)): State<(AppState, Access)>, req: Request, next: Next) -> Response {
-    let viewer = req.extensions().get::<Viewer>().cloned().unwrap_or_default();
+async fn guard(
+    State((_, access)): State<(AppState, Access)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let viewer = req
+        .extensions()
+        .get::<Viewer>()
+        .cloned()
+        .unwrap_or_default();
     if access.allows(viewer.role()) {
         return next.run(req).await;
     }

@@ -64,7 +64,11 @@ fn same_origin(origin: &str, public_url: &str, host: Option<&str>) -> bool {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -103,7 +107,11 @@ pub async fn protect(State(app): State<AppState>, req: Request, next: Next) -> R
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
-                .or_else(|| req.uri().query().and_then(|q| form_field(q.as_bytes(), CSRF_FIELD)));
+                .or_else(|| {
+                    req.uri()
+                        .query()
+                        .and_then(|q| form_field(q.as_bytes(), CSRF_FIELD))
+                });
             if supplied.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
                 let (parts, body) = req.into_parts();
                 let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
@@ -127,7 +135,13 @@ pub async fn protect(State(app): State<AppState>, req: Request, next: Next) -> R
     if fresh {
         resp.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(CSRF_COOKIE, &token, 12 * 3600, app.config.auth.secure_cookies, "Strict"),
+            set_cookie(
+                CSRF_COOKIE,
+                &token,
+                12 * 3600,
+                app.config.auth.secure_cookies,
+                "Strict",
+            ),
         );
     }
     resp
@@ -139,15 +153,34 @@ mod tests {
 
     #[test]
     fn origin_matching() {
-        assert!(same_origin("http://127.0.0.1:8080", "http://127.0.0.1:8080/", None));
-        assert!(same_origin("https://yiwang.example", "http://x", Some("yiwang.example")));
-        assert!(!same_origin("https://evil.example", "http://127.0.0.1:8080", Some("127.0.0.1:8080")));
-        assert!(!same_origin("null", "http://127.0.0.1:8080", Some("127.0.0.1:8080")));
+        assert!(same_origin(
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            None
+        ));
+        assert!(same_origin(
+            "https://yiwang.example",
+            "http://x",
+            Some("yiwang.example")
+        ));
+        assert!(!same_origin(
+            "https://evil.example",
+            "http://127.0.0.1:8080",
+            Some("127.0.0.1:8080")
+        ));
+        assert!(!same_origin(
+            "null",
+            "http://127.0.0.1:8080",
+            Some("127.0.0.1:8080")
+        ));
     }
 
     #[test]
     fn reads_token_from_form() {
-        assert_eq!(form_field(b"a=1&_csrf=abc%2Bd&b=2", CSRF_FIELD).as_deref(), Some("abc+d"));
+        assert_eq!(
+            form_field(b"a=1&_csrf=abc%2Bd&b=2", CSRF_FIELD).as_deref(),
+            Some("abc+d")
+        );
         assert_eq!(form_field(b"a=1", CSRF_FIELD), None);
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));

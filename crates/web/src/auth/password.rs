@@ -65,7 +65,8 @@ impl Hasher {
         tokio::task::spawn_blocking(move || {
             let real = phc.is_some();
             let phc = phc.unwrap_or_else(|| me.dummy.as_str().to_owned());
-            let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+            let parsed =
+                PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
             // Verify with the parameters stored in the hash itself.
             let ok = Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
@@ -88,7 +89,9 @@ pub fn check_policy(field: &str, password: &str, username: &str) -> Result<(), F
     if n > 64 {
         return Err(FieldError::new(field, "密码不能超过 64 个字符"));
     }
-    if !password.chars().any(|c| c.is_ascii_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit()) {
+    if !password.chars().any(|c| c.is_ascii_alphabetic())
+        || !password.chars().any(|c| c.is_ascii_digit())
+    {
         return Err(FieldError::new(field, "密码必须同时包含字母和数字"));
     }
     if password.eq_ignore_ascii_case(username) {
@@ -106,15 +109,24 @@ mod tests {
         let h = Hasher::new(64, 1).unwrap();
         let phc = h.hash("Secret123".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$"), "{phc}");
-        assert!(h.verify("Secret123".into(), Some(phc.clone())).await.unwrap());
+        assert!(h
+            .verify("Secret123".into(), Some(phc.clone()))
+            .await
+            .unwrap());
         assert!(!h.verify("secret123".into(), Some(phc)).await.unwrap());
-        assert!(!h.verify("yiwang-dummy-password".into(), None).await.unwrap());
+        assert!(!h
+            .verify("yiwang-dummy-password".into(), None)
+            .await
+            .unwrap());
     }
 
     #[test]
     fn policy() {
         assert!(check_policy("p", "abc12345", "user").is_ok());
-        assert_eq!(check_policy("p", "abc1234", "u").unwrap_err().message, "密码至少需要 8 个字符");
+        assert_eq!(
+            check_policy("p", "abc1234", "u").unwrap_err().message,
+            "密码至少需要 8 个字符"
+        );
         assert!(check_policy("p", "abcdefgh", "u").is_err());
         assert!(check_policy("p", "12345678", "u").is_err());
         assert!(check_policy("p", "User1234", "user1234").is_err());

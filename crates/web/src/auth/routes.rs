@@ -7,11 +7,11 @@
 //! errors is shown again with everything the user typed (except passwords)
 //! and a message for each field.
 
+use crate::extract::{Form, Json, Query};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yiwang_core::{CreditCode, Role};
@@ -71,9 +71,16 @@ async fn login(
         ));
     }
     if !user.active {
-        return Err(AppError::field("username", "该账户已停用，请联系系统管理员"));
+        return Err(AppError::field(
+            "username",
+            "该账户已停用，请联系系统管理员",
+        ));
     }
-    if !app.hasher.verify(password, Some(creds.password_hash)).await? {
+    if !app
+        .hasher
+        .verify(password, Some(creds.password_hash))
+        .await?
+    {
         let auth = &app.config.auth;
         let failure = app
             .store
@@ -117,7 +124,13 @@ fn session_cookie(app: &AppState, token: &str) -> (header::HeaderName, axum::htt
     let max_age = u64::from(app.config.auth.session_max_hours) * 3600;
     (
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, token, max_age, app.config.auth.secure_cookies, "Lax"),
+        set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age,
+            app.config.auth.secure_cookies,
+            "Lax",
+        ),
     )
 }
 
@@ -188,7 +201,15 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(&form.next).to_owned();
-    match login(&app, &addr, user_agent(&headers), &form.username, form.password).await {
+    match login(
+        &app,
+        &addr,
+        user_agent(&headers),
+        &form.username,
+        form.password,
+    )
+    .await
+    {
         Ok(done) => {
             let mut resp = Redirect::to(&next).into_response();
             let (k, v) = session_cookie(&app, &done.token);
@@ -269,7 +290,8 @@ pub fn valid_phone(s: &str) -> bool {
 pub fn valid_username(s: &str) -> bool {
     (3..=32).contains(&s.len())
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn required(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str, max: usize) {
@@ -277,7 +299,10 @@ fn required(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str,
     if n == 0 {
         errors.push(FieldError::new(field, format!("请填写{label}")));
     } else if n > max {
-        errors.push(FieldError::new(field, format!("{label}不能超过 {max} 个字")));
+        errors.push(FieldError::new(
+            field,
+            format!("{label}不能超过 {max} 个字"),
+        ));
     }
 }
 
@@ -288,7 +313,10 @@ fn parse_registration(f: &RegisterForm) -> Result<(NewEnterprise, String), Vec<F
     let code = match CreditCode::parse(&f.credit_code) {
         Ok(c) => Some(c),
         Err(e) => {
-            errors.push(FieldError::new("credit_code", format!("统一社会信用代码有误：{e}")));
+            errors.push(FieldError::new(
+                "credit_code",
+                format!("统一社会信用代码有误：{e}"),
+            ));
             None
         }
     };
@@ -327,7 +355,12 @@ fn parse_registration(f: &RegisterForm) -> Result<(NewEnterprise, String), Vec<F
     }
 }
 
-async fn register(app: &AppState, viewer: &Viewer, addr: &ClientAddr, f: &RegisterForm) -> Result<User, AppError> {
+async fn register(
+    app: &AppState,
+    viewer: &Viewer,
+    addr: &ClientAddr,
+    f: &RegisterForm,
+) -> Result<User, AppError> {
     let (enterprise, username) = parse_registration(f).map_err(AppError::Invalid)?;
     let password_hash = app.hasher.hash(f.password.clone()).await?;
     let user = NewUser {
@@ -340,7 +373,9 @@ async fn register(app: &AppState, viewer: &Viewer, addr: &ClientAddr, f: &Regist
     let ctx = app.audit_ctx(viewer, addr);
     match app.store.register_enterprise(&ctx, enterprise, user).await {
         Ok((_, user)) => Ok(user),
-        Err(yiwang_store::StoreError::Conflict { field }) => Err(AppError::field(field, conflict_message(field))),
+        Err(yiwang_store::StoreError::Conflict { field }) => {
+            Err(AppError::field(field, conflict_message(field)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -373,7 +408,14 @@ pub async fn register_submit(
 ) -> Result<Response, PageError> {
     match register(&app, &viewer, &addr, &form).await {
         Ok(user) => {
-            let done = login(&app, &addr, user_agent(&headers), &user.username, form.password).await?;
+            let done = login(
+                &app,
+                &addr,
+                user_agent(&headers),
+                &user.username,
+                form.password,
+            )
+            .await?;
             let mut resp = Redirect::to("/account?ok=registered").into_response();
             let (k, v) = session_cookie(&app, &done.token);
             resp.headers_mut().append(k, v);
@@ -449,7 +491,14 @@ pub async fn api_login(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let done = login(&app, &addr, user_agent(&headers), &req.username, req.password).await?;
+    let done = login(
+        &app,
+        &addr,
+        user_agent(&headers),
+        &req.username,
+        req.password,
+    )
+    .await?;
     let mut resp = Json(AccountView::from(&done.user)).into_response();
     let (k, v) = session_cookie(&app, &done.token);
     resp.headers_mut().append(k, v);

@@ -65,7 +65,13 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value. `max_age_s` of 0 deletes the cookie.
-pub fn set_cookie(name: &str, value: &str, max_age_s: u64, secure: bool, same_site: &str) -> HeaderValue {
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_s: u64,
+    secure: bool,
+    same_site: &str,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; Max-Age={max_age_s}; HttpOnly; SameSite={same_site}{secure}"
@@ -106,9 +112,14 @@ pub async fn load_viewer(State(app): State<AppState>, mut req: Request, next: Ne
             Ok(Some((session, user))) => {
                 let auth = &app.config.auth;
                 let idle_end = now + i64::from(auth.session_idle_minutes) * 60_000_000;
-                let hard_end = session.created_at + i64::from(auth.session_max_hours) * 3_600_000_000;
+                let hard_end =
+                    session.created_at + i64::from(auth.session_max_hours) * 3_600_000_000;
                 if now - session.last_seen_at >= 60_000_000 {
-                    if let Err(e) = app.store.touch_session(&hash, now, idle_end.min(hard_end)).await {
+                    if let Err(e) = app
+                        .store
+                        .touch_session(&hash, now, idle_end.min(hard_end))
+                        .await
+                    {
                         tracing::warn!(error = %e, "could not extend session");
                     }
                 }
@@ -159,7 +170,10 @@ mod tests {
     #[test]
     fn finds_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; yiwang_session=tok; b=2"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; yiwang_session=tok; b=2"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("tok"));
         assert_eq!(cookie(&h, "c"), None);
     }

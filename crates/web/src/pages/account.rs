@@ -1,10 +1,11 @@
 //! The signed-in user's own account: profile and password change.
 
+use crate::extract::{Form, Query};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use serde::Deserialize;
 use yiwang_store::Enterprise;
 
@@ -102,7 +103,11 @@ pub async fn change_password(
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let mut errors = Vec::new();
-    if !app.hasher.verify(f.current, Some(creds.password_hash)).await? {
+    if !app
+        .hasher
+        .verify(f.current, Some(creds.password_hash))
+        .await?
+    {
         errors.push(FieldError::new("current", "当前密码不正确"));
     }
     if let Err(e) = check_policy("password", &f.password, &me.user.username) {
@@ -120,5 +125,7 @@ pub async fn change_password(
     app.store
         .change_password(&ctx, me.user.id, &hash, Some(&me.session_hash))
         .await?;
-    Ok(axum::response::IntoResponse::into_response(Redirect::to("/account?ok=password")))
+    Ok(axum::response::IntoResponse::into_response(Redirect::to(
+        "/account?ok=password",
+    )))
 }

@@ -4,11 +4,12 @@
 //! account, enabling or disabling one, and every other change are audited by
 //! the store in the same transaction.
 
+use crate::extract::{Form, Json, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form, Json};
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -34,7 +35,10 @@ fn staff_roles() -> Vec<(&'static str, &'static str)> {
 }
 
 fn all_roles() -> Vec<(&'static str, &'static str)> {
-    Role::ALL.into_iter().map(|r| (r.code(), r.label())).collect()
+    Role::ALL
+        .into_iter()
+        .map(|r| (r.code(), r.label()))
+        .collect()
 }
 
 /// One row of the account list.
@@ -115,7 +119,10 @@ pub async fn users(
 ) -> Result<Response, PageError> {
     let query = f.query()?;
     let page = f.page.unwrap_or(1).max(1);
-    let found = app.store.list_users(&query, Page::number(page, PAGE_SIZE)).await?;
+    let found = app
+        .store
+        .list_users(&query, Page::number(page, PAGE_SIZE))
+        .await?;
     let now = app.clock.now().micros();
     let me = viewer.user().map(|u| u.user.id);
     let rows = found
@@ -133,7 +140,11 @@ pub async fn users(
             is_self: Some(u.id) == me,
         })
         .collect();
-    let keep = [("q", f.q.clone()), ("role", f.role.clone()), ("active", f.active.clone())];
+    let keep = [
+        ("q", f.q.clone()),
+        ("role", f.role.clone()),
+        ("active", f.active.clone()),
+    ];
     render(&UsersPage {
         chrome: chrome.titled("账户管理", ""),
         notice: match f.ok.as_str() {
@@ -196,7 +207,10 @@ fn parse_staff(f: &StaffForm) -> Result<(String, String, Role, Option<String>), 
     }
     let name = f.display_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 50 {
-        errors.push(FieldError::new("display_name", "请填写姓名（不超过 50 个字）"));
+        errors.push(FieldError::new(
+            "display_name",
+            "请填写姓名（不超过 50 个字）",
+        ));
     }
     let role = match f.role.parse::<Role>() {
         Ok(r) if r.is_staff() => Some(r),
@@ -211,7 +225,10 @@ fn parse_staff(f: &StaffForm) -> Result<(String, String, Role, Option<String>), 
     };
     let phone = Some(f.phone.trim().to_owned()).filter(|p| !p.is_empty());
     if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-        errors.push(FieldError::new("phone", "工作电话应为 11 位手机号码或带区号的固定电话"));
+        errors.push(FieldError::new(
+            "phone",
+            "工作电话应为 11 位手机号码或带区号的固定电话",
+        ));
     }
     if let Err(e) = check_policy("password", &f.password, &username) {
         errors.push(e);
@@ -332,7 +349,8 @@ fn parse_day(field: &str, s: &str) -> Result<Option<time::Date>, AppError> {
 impl AuditFilter {
     fn query(&self) -> Result<AuditQuery, AppError> {
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let from = parse_day("from", &self.from)?.map(|d| Timestamp::from_shanghai(d, 0, 0, 0).micros());
+        let from =
+            parse_day("from", &self.from)?.map(|d| Timestamp::from_shanghai(d, 0, 0, 0).micros());
         let to = parse_day("to", &self.to)?
             .map(|d| Timestamp::from_shanghai(d.next_day().unwrap_or(d), 0, 0, 0).micros());
         Ok(AuditQuery {
@@ -377,7 +395,14 @@ pub async fn audit(
 ) -> Result<Response, PageError> {
     let page = f.page.unwrap_or(1).max(1);
     let (found, error) = match f.query() {
-        Ok(q) => (Some(app.store.audit_query(&q, Page::number(page, PAGE_SIZE)).await?), None),
+        Ok(q) => (
+            Some(
+                app.store
+                    .audit_query(&q, Page::number(page, PAGE_SIZE))
+                    .await?,
+            ),
+            None,
+        ),
         Err(AppError::Invalid(errs)) => (None, errs.first().map(|e| e.message.clone())),
         Err(e) => return Err(e.into()),
     };
@@ -393,7 +418,11 @@ pub async fn audit(
             addr: r.client_addr.unwrap_or_default(),
             action: r.action,
             object: format!("{} {}", r.object_kind, r.object_id),
-            detail: if r.detail == "null" { String::new() } else { r.detail },
+            detail: if r.detail == "null" {
+                String::new()
+            } else {
+                r.detail
+            },
             hash_short: r.hash.chars().take(12).collect(),
             hash: r.hash,
         })
@@ -488,10 +517,14 @@ pub async fn audit_csv(
     Query(f): Query<AuditFilter>,
 ) -> Result<Response, PageError> {
     let q = f.query()?;
-    let mut out = String::from("\u{feff}序号,时间,操作人,地址,操作,对象类型,对象编号,详情,哈希\r\n");
+    let mut out =
+        String::from("\u{feff}序号,时间,操作人,地址,操作,对象类型,对象编号,详情,哈希\r\n");
     let mut number = 1;
     loop {
-        let found = app.store.audit_query(&q, Page::number(number, Page::MAX_LIMIT)).await?;
+        let found = app
+            .store
+            .audit_query(&q, Page::number(number, Page::MAX_LIMIT))
+            .await?;
         for r in &found.items {
             let cells = [
                 r.seq.to_string(),
@@ -516,7 +549,10 @@ pub async fn audit_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
         ],
         out,
     )
@@ -557,7 +593,9 @@ impl From<&User> for UserView {
             display_name: u.display_name.clone(),
             role: u.role.code().to_owned(),
             active: u.active,
-            last_login_at: u.last_login_at.map(|t| Timestamp::from_micros(t).to_rfc3339()),
+            last_login_at: u
+                .last_login_at
+                .map(|t| Timestamp::from_micros(t).to_rfc3339()),
         }
     }
 }
@@ -578,7 +616,10 @@ pub async fn api_users(
     Query(f): Query<UsersFilter>,
 ) -> Result<Json<UsersPageView>, ApiError> {
     let q = f.query()?;
-    let found = app.store.list_users(&q, Page::number(f.page.unwrap_or(1), PAGE_SIZE)).await?;
+    let found = app
+        .store
+        .list_users(&q, Page::number(f.page.unwrap_or(1), PAGE_SIZE))
+        .await?;
     Ok(Json(UsersPageView {
         total: found.total,
         offset: found.offset,

@@ -59,7 +59,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let viewer = parts.extensions.get::<Viewer>().cloned().unwrap_or_default();
+        let viewer = parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_default();
         let csrf = parts
             .extensions
             .get::<CsrfToken>()
@@ -128,7 +132,12 @@ pub fn error_page(status: StatusCode, message: &str, details: &[String]) -> Stri
         details: details.to_vec(),
     }
     .render()
-    .unwrap_or_else(|_| format!("<!DOCTYPE html><title>{heading}</title><p>{}</p>", escape(message)))
+    .unwrap_or_else(|_| {
+        format!(
+            "<!DOCTYPE html><title>{heading}</title><p>{}</p>",
+            escape(message)
+        )
+    })
 }
 
 /// A time for display: "2021年01月08日 11:00:00", or "—" for none.
@@ -142,17 +151,30 @@ pub fn show_time(at: Option<i64>) -> String {
 pub fn pager(base: &str, query: &[(&str, String)], page: u32, size: u32, total: u64) -> String {
     let pages = total.div_ceil(u64::from(size.max(1))).max(1) as u32;
     let link = |p: u32| {
-        let mut q: Vec<(&str, String)> = query.iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+        let mut q: Vec<(&str, String)> = query
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .cloned()
+            .collect();
         q.push(("page", p.to_string()));
-        format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+        format!(
+            "{base}?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
     };
     let mut out = String::from("<nav class=\"pager\" aria-label=\"分页\">");
     if page > 1 {
-        out.push_str(&format!("<a href=\"{}\" rel=\"prev\">上一页</a>", escape(&link(page - 1))));
+        out.push_str(&format!(
+            "<a href=\"{}\" rel=\"prev\">上一页</a>",
+            escape(&link(page - 1))
+        ));
     }
     out.push_str(&format!("<span>第 {page} / {pages} 页</span>"));
     if page < pages {
-        out.push_str(&format!("<a href=\"{}\" rel=\"next\">下一页</a>", escape(&link(page + 1))));
+        out.push_str(&format!(
+            "<a href=\"{}\" rel=\"next\">下一页</a>",
+            escape(&link(page + 1))
+        ));
     }
     out.push_str("</nav>");
     out
