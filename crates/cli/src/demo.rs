@@ -1,0 +1,152 @@
+//! Demo data: an account for every role, so a newcomer can try each part of
+//! Yiwang at once. Loading is idempotent: accounts that exist are left as
+//! they are.
+
+use yiwang_core::{Clock, CreditCode, Role, SystemClock};
+use yiwang_store::{AuditCtx, NewEnterprise, NewUser, Store, StoreError};
+use yiwang_web::auth::password::Hasher;
+use yiwang_web::Config;
+
+/// The password of every demo account (printed; for demonstration only).
+pub const DEMO_PASSWORD: &str = "Yiwang2026";
+
+/// A demo login as printed.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub username: &'static str,
+    pub role: Role,
+    pub name: String,
+}
+
+struct Staff {
+    username: &'static str,
+    name: &'static str,
+    role: Role,
+    phone: &'static str,
+}
+
+const STAFF: &[Staff] = &[
+    Staff {
+        username: "admin",
+        name: "系统管理员",
+        role: Role::Admin,
+        phone: "0513-85000001",
+    },
+    Staff {
+        username: "officer",
+        name: "周晓岚（交易中心）",
+        role: Role::ExchangeOfficer,
+        phone: "0513-85000002",
+    },
+    Staff {
+        username: "gridleader",
+        name: "陈建华（网格长）",
+        role: Role::GridLeader,
+        phone: "13900000003",
+    },
+    Staff {
+        username: "gridworker",
+        name: "李文静（网格员）",
+        role: Role::GridWorker,
+        phone: "13900000004",
+    },
+    Staff {
+        username: "handler",
+        name: "王志强（城管局）",
+        role: Role::DeptHandler,
+        phone: "0513-85000005",
+    },
+    Staff {
+        username: "supervisor",
+        name: "赵敏（区指挥中心）",
+        role: Role::Supervisor,
+        phone: "0513-85000006",
+    },
+    Staff {
+        username: "service",
+        name: "孙立新（工信局）",
+        role: Role::ServiceStaff,
+        phone: "0513-85000007",
+    },
+];
+
+/// Demo enterprises: (username, name, first 17 characters of the credit code, legal representative).
+const ENTERPRISES: &[(&str, &str, &str, &str)] = &[
+    (
+        "bidder1",
+        "南通江海置业有限公司",
+        "91320600MA1W8K3N5",
+        "张海",
+    ),
+    (
+        "bidder2",
+        "南通濠河房地产开发有限公司",
+        "91320600MA1W8K4P7",
+        "刘洋",
+    ),
+];
+
+/// Loads the demo accounts and returns their logins.
+pub async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<Login>> {
+    let hasher = Hasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
+    let hash = hasher
+        .hash(DEMO_PASSWORD.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ctx = AuditCtx::system("demo", SystemClock.now().micros());
+    let mut logins = Vec::new();
+    for s in STAFF {
+        let user = NewUser {
+            username: s.username.to_owned(),
+            display_name: s.name.to_owned(),
+            role: s.role,
+            phone: Some(s.phone.to_owned()),
+            password_hash: hash.clone(),
+        };
+        match store.create_staff(&ctx, user).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        logins.push(Login {
+            username: s.username,
+            role: s.role,
+            name: s.name.to_owned(),
+        });
+    }
+    for (i, (username, name, code17, legal_rep)) in ENTERPRISES.iter().enumerate() {
+        let code = CreditCode::with_check_char(code17)
+            .map_err(|e| anyhow::anyhow!("demo credit code {code17}: {e}"))?;
+        let enterprise = NewEnterprise {
+            name: (*name).to_owned(),
+            credit_code: code.as_str().to_owned(),
+            legal_rep: (*legal_rep).to_owned(),
+            contact_name: (*legal_rep).to_owned(),
+            contact_phone: format!("1381234567{i}"),
+        };
+        let user = NewUser {
+            username: (*username).to_owned(),
+            display_name: (*name).to_owned(),
+            role: Role::Bidder,
+            phone: Some(enterprise.contact_phone.clone()),
+            password_hash: hash.clone(),
+        };
+        match store.register_enterprise(&ctx, enterprise, user).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        logins.push(Login {
+            username,
+            role: Role::Bidder,
+            name: (*name).to_owned(),
+        });
+    }
+    Ok(logins)
+}
+
+/// Prints the demo logins as a table.
+pub fn print_logins(logins: &[Login]) {
+    println!("演示账户（密码均为 {DEMO_PASSWORD}）：");
+    for l in logins {
+        println!("  {:<12} {:<10} {}", l.username, l.role.label(), l.name);
+    }
+}
