@@ -4,7 +4,7 @@
 //! a load balancer, so everything here must be correct with writers in other
 //! processes, not just other tasks. [`PgStore::connect`] opens a connection
 //! pool; [`Store::migrate`] brings the schema up to date from the SQL files
-//! in `migrations/`, embedded in the binary ([`migrate`](crate::migrate)
+//! in `migrations/`, embedded in the binary (the `migrate` module
 //! explains how). sqlx's migrator holds a PostgreSQL advisory lock while it
 //! runs, so servers starting together migrate one at a time.
 //!

@@ -4,7 +4,7 @@
 //! (`sqlite://data/yiwang.db`). [`SqliteStore::open`] creates the file and its
 //! parent directories when they are missing; [`Store::migrate`] brings the
 //! schema up to date from the SQL files in `migrations/`, embedded in the
-//! binary ([`migrate`](crate::migrate) explains how).
+//! binary (the `migrate` module explains how).
 //!
 //! # Durability
 //!
