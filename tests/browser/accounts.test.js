@@ -48,9 +48,9 @@ test("register an enterprise, see a bad credit code refused, log out and in", as
 
   await page.getByRole("button", { name: "退出" }).click();
   await page.waitForURL(yw.url + "/");
-  assert.ok(await page.getByRole("link", { name: "登录" }).isVisible());
+  assert.ok(await page.locator("header").getByRole("link", { name: "登录" }).isVisible());
 
-  await page.getByRole("link", { name: "登录" }).click();
+  await page.locator("header").getByRole("link", { name: "登录" }).click();
   await page.fill('input[name="username"]', "browser1");
   await page.fill('input[name="password"]', "Browser2026");
   await page.getByRole("button", { name: "登录" }).click();

@@ -42,12 +42,14 @@ export async function startYiwang() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const output = [];
+  const env = { ...process.env };
+  delete env.YIWANG_BIN; // not a configuration key
   const child = spawn(
     bin,
     ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--database-url", `sqlite://${join(dir, "y.db")}`],
     {
       env: {
-        ...process.env,
+        ...env,
         YIWANG_PUBLIC_URL: url,
         YIWANG_AUTH__ARGON2_MEMORY_KIB: "1024",
         YIWANG_AUTH__ARGON2_ITERATIONS: "1",

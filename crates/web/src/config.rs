@@ -110,6 +110,9 @@ pub const ENV_PREFIX: &str = "YIWANG_";
 /// Variables with the prefix that are not configuration keys.
 const ENV_NOT_CONFIG: &[&str] = &["YIWANG_CONFIG", "YIWANG_LOG"];
 
+/// Variables of the test tooling (`YIWANG_TEST_BACKEND`, …), not configuration.
+const ENV_TEST_PREFIX: &str = "YIWANG_TEST_";
+
 impl Config {
     /// Reads the file (if given) and applies `vars` (normally
     /// `std::env::vars()`) on top.
@@ -132,7 +135,11 @@ impl Config {
         };
         let mut vars: Vec<_> = vars
             .into_iter()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !ENV_NOT_CONFIG.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                k.starts_with(ENV_PREFIX)
+                    && !k.starts_with(ENV_TEST_PREFIX)
+                    && !ENV_NOT_CONFIG.contains(&k.as_str())
+            })
             .collect();
         vars.sort();
         for (var, value) in vars {
@@ -269,6 +276,7 @@ mod tests {
                 ("YIWANG_AUTH__SECURE_COOKIES", "true"),
                 ("YIWANG_LISTEN", "0.0.0.0:9000"),
                 ("YIWANG_CONFIG", "ignored.toml"),
+                ("YIWANG_TEST_BACKEND", "postgres"),
                 ("PATH", "/bin"),
             ]),
         )
