@@ -3,7 +3,7 @@
 //! Every state change appends one [`AuditRecord`] in the same transaction as
 //! the change. Each record carries the hash of the record before it, so a
 //! record that is altered, removed or inserted afterwards breaks the chain at
-//! that point; [`verify`] finds the first broken link.
+//! that point; [`ChainVerifier`] finds the first broken link.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

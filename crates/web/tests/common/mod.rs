@@ -24,7 +24,7 @@ pub const PASSWORD: &str = "Passw0rd2026";
 /// Keeps the database alive while the test runs.
 pub enum Guard {
     Sqlite(yiwang_store_sqlite::testing::TempDir),
-    Postgres(yiwang_store_postgres::testing::TestDatabase),
+    Postgres(Box<yiwang_store_postgres::testing::TestDatabase>),
 }
 
 pub struct TestApp {
@@ -88,7 +88,7 @@ impl TestApp {
             match std::env::var("YIWANG_TEST_BACKEND").as_deref() {
                 Ok("postgres") => {
                     let (s, g) = yiwang_store_postgres::testing::fresh().await;
-                    (Arc::new(s), Guard::Postgres(g))
+                    (Arc::new(s), Guard::Postgres(Box::new(g)))
                 }
                 Ok("sqlite") | Err(_) => {
                     let (s, g) = yiwang_store_sqlite::testing::fresh().await;
