@@ -13,7 +13,7 @@
 //! it times, stores its facts and publishes what it decides.
 
 pub mod engine;
-
+pub mod log;
 pub mod scenario;
 
 pub use engine::{Action, Event, Fact, Listing, ListingRules, ListingState, Refusal, Verdict};

@@ -76,6 +76,20 @@ impl Action {
         }
     }
 
+    /// The action with the openings of its sealed amounts dropped.
+    pub fn without_secrets(&self) -> Action {
+        match self {
+            Action::SealedOffer { party, offer } => Action::SealedOffer {
+                party: party.clone(),
+                offer: offer.without_opening(),
+            },
+            Action::SetReserve { reserve } => Action::SetReserve {
+                reserve: reserve.without_opening(),
+            },
+            other => other.clone(),
+        }
+    }
+
     /// The party acting, for the actions a party takes.
     pub fn party(&self) -> Option<&Party> {
         match self {

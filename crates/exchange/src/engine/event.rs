@@ -175,6 +175,30 @@ pub enum Event {
 }
 
 impl Event {
+    /// The event with every opening of a sealed value dropped (the
+    /// commitments stay), as it may be stored or shown before its reveal.
+    /// Reveal events (`decided`, `lottery_drawn`, `sealed_offers_opened`)
+    /// are kept whole: their secrecy has ended.
+    pub fn without_secrets(&self) -> Event {
+        match self {
+            Event::ListingOpened { rules } => Event::ListingOpened {
+                rules: Box::new(rules.without_secrets()),
+            },
+            Event::SealedOfferMade { bidder, offer } => Event::SealedOfferMade {
+                bidder: *bidder,
+                offer: offer.without_opening(),
+            },
+            Event::ReserveSet { reserve } => Event::ReserveSet {
+                reserve: reserve.without_opening(),
+            },
+            Event::ActionRefused { action, reason } => Event::ActionRefused {
+                action: Box::new(action.without_secrets()),
+                reason: *reason,
+            },
+            other => other.clone(),
+        }
+    }
+
     /// The event's stable name (its `type` tag).
     pub fn name(&self) -> &'static str {
         match self {

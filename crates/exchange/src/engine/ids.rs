@@ -190,9 +190,18 @@ macro_rules! centi_type {
         }
 
         impl<'de> Deserialize<'de> for $name {
+            /// The printed form, a leading `-` included, so that every
+            /// value that serialises reads back (a refused action may
+            /// carry a negative share).
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(deserializer)?;
-                $name::parse(&text).map_err(de::Error::custom)
+                let (sign, digits) = match text.strip_prefix('-') {
+                    Some(rest) => (-1, rest),
+                    None => (1, text.as_str()),
+                };
+                parse_centi(digits)
+                    .map(|v| $name(sign * v))
+                    .map_err(de::Error::custom)
             }
         }
     };
@@ -254,6 +263,21 @@ mod tests {
             Quantity::parse(&"9".repeat(15)).unwrap().centi(),
             99_999_999_999_999_900
         );
+    }
+
+    #[test]
+    fn serde_reads_back_what_it_writes() {
+        for centi in [-500, -1, 0, 1, 4000, 999_999] {
+            let share = Share::from_centi(centi);
+            let json = serde_json::to_string(&share).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Share>(&json).unwrap(),
+                share,
+                "{json}"
+            );
+        }
+        assert!(serde_json::from_str::<Share>("\"--1\"").is_err());
+        assert!(serde_json::from_str::<Share>("40").is_err());
     }
 
     #[test]

@@ -295,6 +295,19 @@ impl ListingRules {
         Ok(())
     }
 
+    /// The rules with their secrets dropped (the reserve's opening, the
+    /// lottery seed), keeping the commitments: what a log may hold.
+    pub fn without_secrets(&self) -> ListingRules {
+        let mut out = self.clone();
+        out.reserve = self.reserve.without_opening();
+        if let Some(cap) = out.price_cap.as_mut() {
+            if let FollowOn::Lottery { seed } = &mut cap.then {
+                *seed = seed.without_seed();
+            }
+        }
+        out
+    }
+
     /// The total price of the parcel at `price` (`unit × area` rounded half
     /// up to the fen, or `price` itself on a total basis); `None` if it does
     /// not fit.

@@ -202,6 +202,11 @@ impl<T: SealValue> Sealed<T> {
         self.commitment
     }
 
+    /// The same commitment without the opening: what may be written down.
+    pub fn without_opening(&self) -> Sealed<T> {
+        Sealed::from_commitment(self.commitment)
+    }
+
     /// The opening, if known.
     pub fn opening(&self) -> Option<&Opening<T>> {
         self.opening.as_deref()
@@ -330,6 +335,11 @@ impl LotterySeed {
         self.seed
             .as_deref()
             .is_some_and(|s| s.len() >= STRONG_SEED_HEX_DIGITS)
+    }
+
+    /// The same hash without the seed: what may be written down.
+    pub fn without_seed(&self) -> LotterySeed {
+        LotterySeed::from_hash(self.sha256)
     }
 
     /// The published hash.
