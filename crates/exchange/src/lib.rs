@@ -14,6 +14,7 @@
 
 pub mod engine;
 pub mod log;
+pub mod notice;
 pub mod scenario;
 
 pub use engine::{Action, Event, Fact, Listing, ListingRules, ListingState, Refusal, Verdict};
