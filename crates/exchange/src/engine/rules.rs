@@ -278,6 +278,11 @@ impl ListingRules {
                     ..
                 } => {
                     check(
+                        start.centi() >= 0,
+                        "price_cap.then.start",
+                        "must not be negative",
+                    )?;
+                    check(
                         increment.centi() > 0,
                         "price_cap.then.increment",
                         "must be more than 0",
