@@ -708,6 +708,9 @@ struct Draft {
     notes: Option<Sourced<Option<String>>>,
     /// The first cell naming this parcel's code.
     code_at: Option<CellAt>,
+    /// Columns (by [`ColumnKind::slot`]) with a bad cell for this parcel,
+    /// already reported: checks that need their value stay silent.
+    bad: std::collections::HashSet<u8>,
 }
 
 /// Sets a field, or reports a conflict with the value already set.
@@ -898,6 +901,7 @@ fn read_cell(kind: ColumnKind, at: CellAt, d: &mut Draft, problems: &mut Vec<Cel
     let required = |what: &str| format!("为空：请填写{what}");
     macro_rules! bad {
         ($msg:expr) => {{
+            d.bad.insert(kind.slot());
             problems.push(at.problem($msg));
             return;
         }};
@@ -1183,7 +1187,15 @@ impl Merger {
                         listing: l.value,
                     });
                 }
-            } else if windows.iter().any(|w| w.is_some()) {
+            } else if windows.iter().any(|w| w.is_some())
+                && ![
+                    ColumnKind::Application,
+                    ColumnKind::DepositWindow,
+                    ColumnKind::Listing,
+                ]
+                .iter()
+                .any(|k| d.bad.contains(&k.slot()))
+            {
                 let missing: Vec<&str> = [
                     (d.application.is_none(), "网上竞买申请时间"),
                     (d.deposit_window.is_none(), "缴纳保证金时间"),
@@ -1208,6 +1220,14 @@ impl Merger {
 /// reports what does not fit together.
 fn build_rule(d: &Draft, problems: &mut Vec<CellProblem>) -> BiddingRule {
     let mut rule = BiddingRule::default();
+    let bad = |kind: ColumnKind| d.bad.contains(&kind.slot());
+    if bad(ColumnKind::Rule)
+        || bad(ColumnKind::HousingPriceCap)
+        || bad(ColumnKind::PriceCap(MoneyColumnUnit::Yuan))
+    {
+        // The bad cell is reported; the rest cannot be judged without it.
+        return rule;
+    }
     let housing = d
         .housing_price_cap
         .as_ref()
@@ -1264,8 +1284,13 @@ fn build_rule(d: &Draft, problems: &mut Vec<CellProblem>) -> BiddingRule {
             });
         }
         (Some(kind), None) => problems.push(rule_at.problem(format!(
-            "竞买规则写明达到最高限价后{}，但没有填写最高限价：请增加“最高限价”列",
-            kind.label_cn()
+            "竞买规则写明达到最高限价后{}，但没有填写最高限价：{}",
+            kind.label_cn(),
+            if d.price_cap.is_some() {
+                "请在“最高限价”列填写"
+            } else {
+                "请增加“最高限价(元/M²)”列"
+            }
         ))),
         (None, Some((_, at))) => problems.push(at.problem(
             "填写了最高限价，但竞买规则没有写明达到最高限价后的方式（摇号、一次报价、竞配建或竞自持）".to_owned(),
