@@ -1,0 +1,51 @@
+//! The access decisions the route-table test expects, one file per part of
+//! Yiwang so that each system lists its own routes.
+
+use yiwang_core::Role;
+
+/// Who may use a route, as the test expects it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Anyone,
+    SignedIn,
+    Only(&'static [Role]),
+}
+
+pub const ADMIN: &[Role] = &[Role::Admin];
+
+/// The platform's own routes.
+pub const PLATFORM: &[(&str, &str, Who)] = &[
+    ("GET", "/", Who::Anyone),
+    ("GET", "/exchange", Who::Anyone),
+    ("GET", "/grid", Who::Anyone),
+    ("GET", "/services", Who::Anyone),
+    ("GET", "/login", Who::Anyone),
+    ("POST", "/login", Who::Anyone),
+    ("POST", "/logout", Who::SignedIn),
+    ("GET", "/register", Who::Anyone),
+    ("POST", "/register", Who::Anyone),
+    ("GET", "/account", Who::SignedIn),
+    ("POST", "/account/password", Who::SignedIn),
+    ("GET", "/admin/users", Who::Only(ADMIN)),
+    ("GET", "/admin/users/new", Who::Only(ADMIN)),
+    ("POST", "/admin/users", Who::Only(ADMIN)),
+    ("POST", "/admin/users/{id}/active", Who::Only(ADMIN)),
+    ("GET", "/admin/audit", Who::Only(ADMIN)),
+    ("GET", "/admin/audit.csv", Who::Only(ADMIN)),
+    ("GET", "/api/v1/openapi.json", Who::Anyone),
+    ("POST", "/api/v1/enterprises", Who::Anyone),
+    ("POST", "/api/v1/session", Who::Anyone),
+    ("DELETE", "/api/v1/session", Who::SignedIn),
+    ("GET", "/api/v1/me", Who::SignedIn),
+    ("GET", "/api/v1/admin/audit", Who::Only(ADMIN)),
+    ("GET", "/api/v1/admin/users", Who::Only(ADMIN)),
+    ("GET", "/healthz", Who::Anyone),
+    ("GET", "/readyz", Who::Anyone),
+    ("GET", "/metrics", Who::Anyone),
+    ("GET", "/static/{*path}", Who::Anyone),
+];
+
+/// Every table together.
+pub fn all() -> Vec<(&'static str, &'static str, Who)> {
+    PLATFORM.to_vec()
+}
