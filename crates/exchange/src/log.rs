@@ -465,6 +465,9 @@ impl Reveals {
             Event::IncrementChanged { increment } => Action::SetIncrement {
                 increment: *increment,
             },
+            Event::IneligibleSet { parties } => Action::SetIneligible {
+                parties: parties.clone(),
+            },
             Event::Suspended { reason } => Action::Suspend {
                 reason: reason.clone(),
             },

@@ -340,3 +340,74 @@ fn every_refusal_has_a_chinese_message() {
         );
     }
 }
+
+#[test]
+fn an_ineligible_list_set_after_opening_refuses_applications_in_order_and_replays() {
+    let (mut listing, mut facts) = listing("");
+    let at = ts("2020-12-31T09:00:00+08:00");
+    let set = Action::SetIneligible {
+        parties: vec![p("D"), p("C"), p("D")],
+    };
+    assert!(listing.decide(&set, at, &mut facts).unwrap().is_accepted());
+    assert_eq!(listing.state().ineligible(), &[p("C"), p("D")]);
+    let apply = |party: &str, partner: Option<&str>| Action::Apply {
+        party: p(party),
+        partners: partner
+            .map(|x| {
+                vec![yiwang_exchange::engine::Partner {
+                    party: p(x),
+                    share: yiwang_exchange::engine::Share::parse("30").unwrap(),
+                }]
+            })
+            .unwrap_or_default(),
+    };
+    // The lead, or any partner, on the list is refused `ineligible`.
+    assert_eq!(
+        listing.decide(&apply("C", None), at, &mut facts).unwrap(),
+        Verdict::Refused(Refusal::Ineligible)
+    );
+    assert_eq!(
+        listing
+            .decide(&apply("E", Some("D")), at, &mut facts)
+            .unwrap(),
+        Verdict::Refused(Refusal::Ineligible)
+    );
+    // Lifting everyone lets C apply.
+    let at2 = ts("2021-01-04T09:00:00+08:00");
+    let lift = Action::SetIneligible { parties: vec![] };
+    assert!(listing
+        .decide(&lift, at2, &mut facts)
+        .unwrap()
+        .is_accepted());
+    assert!(listing
+        .decide(&apply("C", None), at2, &mut facts)
+        .unwrap()
+        .is_accepted());
+    // A window check still comes first.
+    let mut later = listing.clone();
+    let mut scratch = Vec::new();
+    assert!(later
+        .decide(
+            &Action::SetIneligible {
+                parties: vec![p("F")]
+            },
+            at2,
+            &mut scratch
+        )
+        .unwrap()
+        .is_accepted());
+    let late = ts("2021-01-06T11:00:00+08:00");
+    assert_eq!(
+        later.decide(&apply("F", None), late, &mut scratch).unwrap(),
+        Verdict::Refused(Refusal::OutsideWindow)
+    );
+    // The log of all of it verifies by re-running every action.
+    let (mut writer, first) = LogWriter::open(listing.rules(), ts("2020-12-29T00:00:00+08:00"));
+    let mut entries = vec![first];
+    for f in &facts {
+        entries.push(writer.append(f));
+    }
+    let verified = verify(&entries).unwrap();
+    assert_eq!(verified.rerun, Rerun::Complete);
+    assert_eq!(verified.state.ineligible(), &[] as &[Party]);
+}

@@ -44,6 +44,10 @@ pub enum Action {
     SetReserve { reserve: Sealed<Option<Money>> },
     /// The exchange changes the increment for the bids that follow.
     SetIncrement { increment: Money },
+    /// The exchange replaces the listing's ineligible list (§3.1: arrears,
+    /// defaults, blacklist) with the parties in force now. The list in the
+    /// rules still applies; this one is added to it.
+    SetIneligible { parties: Vec<Party> },
     /// An officer suspends the listing (中止): every action is refused
     /// `suspended` and no deadline falls due until it resumes. Not part of
     /// the scenario format.
@@ -71,6 +75,7 @@ impl Action {
             Action::Offer { .. } => "offer",
             Action::SetReserve { .. } => "set_reserve",
             Action::SetIncrement { .. } => "set_increment",
+            Action::SetIneligible { .. } => "set_ineligible",
             Action::Suspend { .. } => "suspend",
             Action::Resume { .. } => "resume",
         }
@@ -103,6 +108,7 @@ impl Action {
             | Action::Offer { party, .. } => Some(party),
             Action::SetReserve { .. }
             | Action::SetIncrement { .. }
+            | Action::SetIneligible { .. }
             | Action::Suspend { .. }
             | Action::Resume { .. } => None,
         }

@@ -158,6 +158,8 @@ pub enum Event {
     ReserveSet { reserve: Sealed<Option<Money>> },
     /// The exchange changed the increment.
     IncrementChanged { increment: Money },
+    /// The exchange replaced the ineligible list.
+    IneligibleSet { parties: Vec<Party> },
     /// The listing was suspended.
     Suspended { reason: String },
     /// The listing resumed with a new schedule.
@@ -221,6 +223,7 @@ impl Event {
             Event::OfferAccepted { .. } => "offer_accepted",
             Event::ReserveSet { .. } => "reserve_set",
             Event::IncrementChanged { .. } => "increment_changed",
+            Event::IneligibleSet { .. } => "ineligible_set",
             Event::Suspended { .. } => "suspended",
             Event::Resumed { .. } => "resumed",
             Event::Decided(_) => "decided",
@@ -243,6 +246,7 @@ impl Event {
             | Event::OfferAccepted { .. }
             | Event::ReserveSet { .. }
             | Event::IncrementChanged { .. }
+            | Event::IneligibleSet { .. }
             | Event::Suspended { .. }
             | Event::Resumed { .. }
             | Event::ActionRefused { .. } => Cause::Action,

@@ -54,6 +54,7 @@ pub(crate) fn judge(
         Action::Offer { party, quantity } => j.offer(party, *quantity),
         Action::SetReserve { reserve } => j.set_reserve(reserve),
         Action::SetIncrement { increment } => j.set_increment(*increment),
+        Action::SetIneligible { parties } => j.set_ineligible(parties),
         Action::Suspend { reason } => j.suspend(reason),
         Action::Resume { schedule, deadline } => j.resume(schedule, *deadline),
     };
@@ -145,12 +146,10 @@ impl Judge<'_> {
             s.application_start <= self.at && self.at < s.application_deadline,
             Refusal::OutsideWindow,
         )?;
-        let rules = self.rules;
+        let (rules, state) = (self.rules, self.state);
+        let barred = |p: &str| rules.is_ineligible(p) || state.is_ineligible(p);
         ensure(
-            !rules.is_ineligible(party.as_str())
-                && !partners
-                    .iter()
-                    .any(|p| rules.is_ineligible(p.party.as_str())),
+            !barred(party.as_str()) && !partners.iter().any(|p| barred(p.party.as_str())),
             Refusal::Ineligible,
         )?;
         let state = self.state;
@@ -464,6 +463,15 @@ impl Judge<'_> {
         self.emit(Event::ReserveSet {
             reserve: reserve.clone(),
         });
+        Ok(())
+    }
+
+    fn set_ineligible(&mut self, parties: &[Party]) -> Check {
+        self.open()?;
+        let mut parties = parties.to_vec();
+        parties.sort();
+        parties.dedup();
+        self.emit(Event::IneligibleSet { parties });
         Ok(())
     }
 

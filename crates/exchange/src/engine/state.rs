@@ -105,6 +105,8 @@ pub struct Refund {
 pub struct ListingState {
     pub(crate) schedule: Schedule,
     pub(crate) increment: Money,
+    /// Parties the exchange declared ineligible after the listing opened.
+    pub(crate) ineligible: Vec<Party>,
     pub(crate) reserve: Sealed<Option<Money>>,
     pub(crate) seed: Option<LotterySeed>,
     pub(crate) roles: HashMap<Party, Role>,
@@ -155,6 +157,7 @@ impl ListingState {
         ListingState {
             schedule: rules.schedule,
             increment: rules.increment,
+            ineligible: Vec::new(),
             reserve: rules.reserve.clone(),
             seed: match &rules.price_cap {
                 Some(cap) => match &cap.then {
@@ -423,6 +426,7 @@ impl ListingState {
             }
             Event::ReserveSet { reserve } => self.reserve = reserve.clone(),
             Event::IncrementChanged { increment } => self.increment = *increment,
+            Event::IneligibleSet { parties } => self.ineligible = parties.clone(),
             Event::Suspended { reason } => {
                 if self.suspended.is_some() {
                     return Err(bad(name, "already suspended"));
@@ -567,6 +571,16 @@ impl ListingState {
     /// The current schedule.
     pub fn schedule(&self) -> &Schedule {
         &self.schedule
+    }
+
+    /// Whether the exchange declared `party` ineligible after opening.
+    pub fn is_ineligible(&self, party: &str) -> bool {
+        self.ineligible.iter().any(|p| p.as_str() == party)
+    }
+
+    /// The ineligible list set after opening (sorted).
+    pub fn ineligible(&self) -> &[Party] {
+        &self.ineligible
     }
 
     /// The current increment.
