@@ -11,16 +11,19 @@
 //!
 //! Every method that changes state takes an [`AuditCtx`] and writes its audit
 //! record in the same transaction as the change; the records form a SHA-256
-//! hash chain ([`audit`]).
+//! hash chain ([`audit`]). The one exception is the exchange's per-listing
+//! event log, which is a hash chain of its own ([`exchange`]).
 
 pub mod audit;
 pub mod error;
+pub mod exchange;
 pub mod model;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
 pub use error::StoreError;
+pub use exchange::ExchangeStore;
 pub use model::*;
 
 use async_trait::async_trait;
@@ -115,7 +118,7 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything a Yiwang server needs from its database.
 #[async_trait]
-pub trait Store: AccountStore + AuditStore + Send + Sync + 'static {
+pub trait Store: AccountStore + AuditStore + ExchangeStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

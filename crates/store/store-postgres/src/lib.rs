@@ -33,6 +33,7 @@
 //! Reads that need two queries to agree (a page and its total) run in one
 //! `REPEATABLE READ, READ ONLY` transaction.
 
+mod exchange;
 mod migrate;
 mod rows;
 pub mod testing;
@@ -75,7 +76,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-type Tx = sqlx::Transaction<'static, Postgres>;
+pub(crate) type Tx = sqlx::Transaction<'static, Postgres>;
 
 impl PgStore {
     /// Connects to `postgres://user[:password]@host[:port]/database`. Does
@@ -103,12 +104,12 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn write(&self) -> StoreResult<Tx> {
+    pub(crate) async fn write(&self) -> StoreResult<Tx> {
         self.pool.begin().await.map_err(db)
     }
 
     /// A read-only transaction whose queries all see one snapshot.
-    async fn snapshot(&self) -> StoreResult<Tx> {
+    pub(crate) async fn snapshot(&self) -> StoreResult<Tx> {
         self.pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
@@ -117,23 +118,30 @@ impl PgStore {
 }
 
 /// Any database failure we do not handle specially.
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
 /// A unique-constraint violation as [`StoreError::Conflict`] naming the
 /// field; anything else as [`db`].
-fn conflict_or_db(e: sqlx::Error) -> StoreError {
+pub(crate) fn conflict_or_db(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e {
         if d.is_unique_violation() {
             // The migrations name every unique constraint after its column.
             let constraint = d.constraint().unwrap_or_default();
-            for (needle, field) in [
-                ("username", "username"),
-                ("credit_code", "credit_code"),
-                ("id_hash", "session"),
+            for (name, field) in [
+                ("users_username_key", "username"),
+                ("enterprises_credit_code_key", "credit_code"),
+                ("sessions_id_hash_key", "session"),
+                ("notices_number_key", "number"),
+                ("notice_supplements_number_key", "supplement_number"),
+                ("listings_code_key", "code"),
+                ("deposit_accounts_account_no_key", "account_no"),
+                ("deposit_accounts_application_key", "application_ref"),
+                ("bank_transactions_bank_txn_id_key", "bank_txn_id"),
+                ("listing_events_seq_key", "seq"),
             ] {
-                if constraint.contains(needle) {
+                if constraint == name {
                     return StoreError::Conflict { field };
                 }
             }
@@ -143,7 +151,7 @@ fn conflict_or_db(e: sqlx::Error) -> StoreError {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -170,7 +178,7 @@ fn prefix_successor(prefix: &str) -> Option<String> {
 }
 
 /// Clamps a page to [`Page::MAX_LIMIT`] rows.
-fn clamp(page: Page) -> Page {
+pub(crate) fn clamp(page: Page) -> Page {
     Page {
         offset: page.offset,
         limit: page.limit.min(Page::MAX_LIMIT),
@@ -180,7 +188,7 @@ fn clamp(page: Page) -> Page {
 /// Appends one record to the audit chain inside the caller's transaction,
 /// after taking the chain's advisory lock (held until that transaction
 /// ends).
-async fn append_audit(
+pub(crate) async fn append_audit(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
     new: NewAudit,

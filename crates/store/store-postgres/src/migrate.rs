@@ -19,11 +19,18 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// `(version, description, SQL)`, in order; the file name is
 /// `{version:04}_{description with spaces as underscores}.sql`.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "accounts and audit",
-    include_str!("../migrations/0001_accounts_and_audit.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "accounts and audit",
+        include_str!("../migrations/0001_accounts_and_audit.sql"),
+    ),
+    (
+        2,
+        "exchange",
+        include_str!("../migrations/0002_exchange.sql"),
+    ),
+];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
 #[derive(Debug)]

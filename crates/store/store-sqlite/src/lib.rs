@@ -38,6 +38,7 @@
 //! An in-memory database is refused: the readers and the writer must share
 //! one file.
 
+mod exchange;
 mod migrate;
 mod rows;
 pub mod testing;
@@ -83,7 +84,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
 }
 
-type Tx = sqlx::Transaction<'static, Sqlite>;
+pub(crate) type Tx = sqlx::Transaction<'static, Sqlite>;
 
 impl SqliteStore {
     /// Opens (creating when missing) the database at `sqlite://PATH`. A
@@ -122,7 +123,7 @@ impl SqliteStore {
 
     /// Starts a write transaction on the writer connection, holding
     /// SQLite's write lock from its first statement.
-    async fn write(&self) -> StoreResult<Tx> {
+    pub(crate) async fn write(&self) -> StoreResult<Tx> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
@@ -154,22 +155,29 @@ fn file_path(url: &str) -> StoreResult<PathBuf> {
 }
 
 /// Any database failure we do not handle specially.
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
 /// A unique-constraint violation as [`StoreError::Conflict`] naming the
 /// field; anything else as [`db`].
-fn conflict_or_db(e: sqlx::Error) -> StoreError {
+pub(crate) fn conflict_or_db(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e {
         if d.is_unique_violation() {
-            // SQLite names the column in the message:
+            // SQLite names the columns in the message:
             // "UNIQUE constraint failed: users.username".
             let message = d.message();
             for (needle, field) in [
-                ("username", "username"),
-                ("credit_code", "credit_code"),
-                ("id_hash", "session"),
+                ("users.username", "username"),
+                ("enterprises.credit_code", "credit_code"),
+                ("sessions.id_hash", "session"),
+                ("notices.number", "number"),
+                ("notice_supplements.notice_id", "supplement_number"),
+                ("listings.code", "code"),
+                ("deposit_accounts.account_no", "account_no"),
+                ("deposit_accounts.listing_id", "application_ref"),
+                ("bank_transactions.bank_txn_id", "bank_txn_id"),
+                ("listing_events.listing_id", "seq"),
             ] {
                 if message.contains(needle) {
                     return StoreError::Conflict { field };
@@ -181,7 +189,7 @@ fn conflict_or_db(e: sqlx::Error) -> StoreError {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -208,7 +216,7 @@ fn prefix_successor(prefix: &str) -> Option<String> {
 }
 
 /// Clamps a page to [`Page::MAX_LIMIT`] rows.
-fn clamp(page: Page) -> Page {
+pub(crate) fn clamp(page: Page) -> Page {
     Page {
         offset: page.offset,
         limit: page.limit.min(Page::MAX_LIMIT),
@@ -217,7 +225,7 @@ fn clamp(page: Page) -> Page {
 
 /// Appends one record to the audit chain inside the caller's write
 /// transaction, linking it to the current head.
-async fn append_audit(
+pub(crate) async fn append_audit(
     conn: &mut SqliteConnection,
     ctx: &AuditCtx,
     new: NewAudit,
