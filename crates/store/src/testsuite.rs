@@ -2,7 +2,9 @@
 //!
 //! Each public `async fn` here takes a fresh, migrated, empty store and
 //! asserts one part of the contract of [`AccountStore`](crate::AccountStore),
-//! [`AuditStore`](crate::AuditStore) and [`Store`]. A backend runs them all with one line in its `tests/suite.rs`:
+//! [`AuditStore`](crate::AuditStore), [`ExchangeStore`](crate::ExchangeStore)
+//! (in the `exchange` submodule, re-exported here) and [`Store`]. A backend
+//! runs them all with one line in its `tests/suite.rs`:
 //!
 //! ```ignore
 //! yiwang_store::store_tests!(yiwang_store_sqlite::testing::fresh());
@@ -17,6 +19,15 @@
 //!
 //! The suite only uses the traits: whatever it checks, a caller can rely on
 //! with either backend.
+//!
+//! [`concurrent_appends_from_several_nodes`] takes several stores on one
+//! database rather than one; each backend calls it from a test of its own
+//! with stores that share no connection pool, as two server processes
+//! would.
+
+mod exchange;
+
+pub use self::exchange::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -66,6 +77,31 @@ macro_rules! store_tests {
             chain_is_valid_after_every_kind_of_write,
             concurrent_audited_writes_have_no_gaps,
             concurrent_conflicting_writes_create_one,
+            create_notice_stores_a_draft_and_audits,
+            create_notice_conflicts_on_number,
+            update_draft_notice_checks_version_and_status,
+            publish_notice_creates_listings,
+            publish_notice_is_all_or_nothing,
+            supplements_and_termination_follow_publication,
+            list_notices_filters_and_pages,
+            list_listings_filters_and_pages,
+            ineligible_list_is_in_force_half_open,
+            list_ineligible_filters_and_pages,
+            deposit_accounts_are_unique,
+            bank_transactions_are_recorded_once,
+            concurrent_bank_repeats_record_one,
+            bank_transaction_outcomes_and_refunds,
+            bank_transactions_filter_and_page,
+            append_events_extends_the_log_and_the_listing,
+            stale_appends_change_nothing,
+            a_stale_listing_does_not_hold_back_the_batch,
+            a_listing_may_appear_twice_in_a_batch,
+            broken_chains_refuse_the_whole_batch,
+            listings_of_enterprise_page,
+            concurrent_appends_have_no_gaps,
+            grouped_commits_keep_every_entry,
+            a_large_batch_spans_many_listings,
+            exchange_writes_keep_the_audit_chain,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

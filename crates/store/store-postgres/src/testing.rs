@@ -155,6 +155,18 @@ pub async fn fresh() -> (PgStore, TestDatabase) {
     (store, guard)
 }
 
+/// A second store on `db` with a pool of its own: what another server
+/// process sharing the database would have.
+///
+/// # Panics
+///
+/// When the database cannot be reached.
+pub async fn another_store(db: &TestDatabase) -> PgStore {
+    PgStore::connect_with(db.connect_options(), TEST_POOL_SIZE)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {} again: {e}", db.name))
+}
+
 /// Drops a database, closing any connections still open to it.
 async fn drop_database(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))

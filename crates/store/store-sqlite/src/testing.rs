@@ -68,3 +68,16 @@ pub async fn fresh() -> (SqliteStore, TempDir) {
         .unwrap_or_else(|e| panic!("cannot migrate {url}: {e}"));
     (store, dir)
 }
+
+/// A second store on the database [`fresh`] made in `dir`, with pools of
+/// its own: what another server process on the same file would have.
+///
+/// # Panics
+///
+/// When the database cannot be opened.
+pub async fn open_again(dir: &TempDir) -> SqliteStore {
+    let url = format!("sqlite://{}", dir.path().join(DB_FILE).display());
+    SqliteStore::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open {url} again: {e}"))
+}
