@@ -54,6 +54,11 @@ pub trait AccountStore: Send + Sync {
 
     async fn enterprise(&self, id: Uuid) -> StoreResult<Option<Enterprise>>;
 
+    /// The enterprise registered under a unified social credit code (joint
+    /// applications name their partners by it).
+    async fn enterprise_by_credit_code(&self, credit_code: &str)
+        -> StoreResult<Option<Enterprise>>;
+
     /// Users matching the query, newest first.
     async fn list_users(&self, query: &UserQuery, page: Page) -> StoreResult<Paged<User>>;
 

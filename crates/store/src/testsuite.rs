@@ -289,6 +289,13 @@ pub async fn register_enterprise_stores_both_and_audits(store: Arc<dyn Store>) {
         store.enterprise(enterprise.id).await.unwrap(),
         Some(enterprise.clone())
     );
+    assert_eq!(
+        store
+            .enterprise_by_credit_code("91320600MA1XXXXX0A")
+            .await
+            .unwrap(),
+        Some(enterprise.clone())
+    );
     assert_eq!(store.user(user.id).await.unwrap(), Some(user.clone()));
     let creds = store.credentials("nantong_realty").await.unwrap().unwrap();
     assert_eq!(creds.user, user);
@@ -449,6 +456,13 @@ pub async fn unknown_ids_find_nothing(store: Arc<dyn Store>) {
     staff(&*store, "someone", Role::Admin, T0).await;
     assert_eq!(store.user(Uuid::now_v7()).await.unwrap(), None);
     assert_eq!(store.enterprise(Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(
+        store
+            .enterprise_by_credit_code("91320600000000000X")
+            .await
+            .unwrap(),
+        None
+    );
     assert!(store.credentials("nobody").await.unwrap().is_none());
     // Usernames match exactly.
     assert!(store.credentials("someone ").await.unwrap().is_none());

@@ -467,6 +467,21 @@ impl AccountStore for PgStore {
         row.map(Enterprise::try_from).transpose()
     }
 
+    async fn enterprise_by_credit_code(
+        &self,
+        credit_code: &str,
+    ) -> StoreResult<Option<Enterprise>> {
+        let row: Option<EnterpriseRow> = sqlx::query_as(
+            "SELECT id, name, credit_code, legal_rep, contact_name, contact_phone, created_at \
+             FROM enterprises WHERE credit_code = $1",
+        )
+        .bind(credit_code)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(Enterprise::try_from).transpose()
+    }
+
     async fn list_users(&self, query: &UserQuery, page: Page) -> StoreResult<Paged<User>> {
         let page = clamp(page);
         let mut tx = self.snapshot().await?;

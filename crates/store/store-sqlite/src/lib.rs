@@ -499,6 +499,21 @@ impl AccountStore for SqliteStore {
         row.map(Enterprise::try_from).transpose()
     }
 
+    async fn enterprise_by_credit_code(
+        &self,
+        credit_code: &str,
+    ) -> StoreResult<Option<Enterprise>> {
+        let row: Option<EnterpriseRow> = sqlx::query_as(
+            "SELECT id, name, credit_code, legal_rep, contact_name, contact_phone, created_at \
+             FROM enterprises WHERE credit_code = ?",
+        )
+        .bind(credit_code)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db)?;
+        row.map(Enterprise::try_from).transpose()
+    }
+
     async fn list_users(&self, query: &UserQuery, page: Page) -> StoreResult<Paged<User>> {
         let page = clamp(page);
         // One read transaction: the page and its total see the same snapshot.
