@@ -6,10 +6,11 @@
 //! Like every write, [`ExchangeStore::append_events`] runs on the single
 //! writer connection in a `BEGIN IMMEDIATE` transaction, so no other write —
 //! from this process or, through SQLite's lock, from another — runs between
-//! reading a listing's head and moving it. Within that transaction the heads
-//! of every listing in the batch are read with one query, checked against
-//! each part's `expected_seq`, and the entries, head moves and participants
-//! of the parts that still fit are written with a few multi-row statements.
+//! reading a listing's head and moving it. Within that transaction the
+//! heads of the batch's listings are read (one query per [`CHUNK`] of
+//! them) and checked against each part's `expected_seq`, and the entries,
+//! head moves and participants of the parts that still fit are written with
+//! a few multi-row statements.
 //! The commit is one WAL write and, with `synchronous=FULL`, one fsync for
 //! the whole batch. The `(listing_id, seq)` primary key backs the head check
 //! up.
