@@ -28,6 +28,27 @@ pub struct Config {
     /// or overrides the shipped calendar.
     pub calendar_file: Option<String>,
     pub auth: AuthConfig,
+    pub bank: BankConfig,
+}
+
+/// The bank's deposit callbacks (`POST /api/v1/bank/deposits`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BankConfig {
+    /// The shared secret of the HMAC-SHA256 signature. Empty: callbacks
+    /// are refused.
+    pub hmac_secret: String,
+    /// How far a callback's timestamp may be from the server clock.
+    pub max_skew_s: u32,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        BankConfig {
+            hmac_secret: String::new(),
+            max_skew_s: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +90,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             calendar_file: None,
             auth: AuthConfig::default(),
+            bank: BankConfig::default(),
         }
     }
 }
@@ -196,6 +218,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = mask_url_password(&self.database_url);
+        if !shown.bank.hmac_secret.is_empty() {
+            shown.bank.hmac_secret = "***".to_owned();
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
@@ -331,10 +356,13 @@ mod tests {
             mask_url_password("sqlite://data/y.db"),
             "sqlite://data/y.db"
         );
-        let c = Config {
+        let mut c = Config {
             database_url: "postgres://a:b@h/d".into(),
             ..Config::default()
         };
-        assert!(!c.to_masked_toml().contains(":b@"));
+        c.bank.hmac_secret = "bank-secret".into();
+        let shown = c.to_masked_toml();
+        assert!(!shown.contains(":b@"));
+        assert!(!shown.contains("bank-secret") && shown.contains("hmac_secret = \"***\""));
     }
 }

@@ -33,6 +33,9 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("请先登录")]
     Unauthenticated,
+    /// A machine caller's signature is missing, wrong or stale.
+    #[error("签名无效：{0}")]
+    BadSignature(&'static str),
     #[error("您没有权限访问此页面")]
     Forbidden,
     #[error("页面或对象不存在")]
@@ -57,7 +60,7 @@ impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
@@ -72,6 +75,7 @@ impl AppError {
         match self {
             AppError::Invalid(_) => "invalid_input",
             AppError::Unauthenticated => "unauthenticated",
+            AppError::BadSignature(_) => "bad_signature",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict { .. } => "conflict",

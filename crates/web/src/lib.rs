@@ -15,6 +15,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod exchange;
 pub mod extract;
 pub mod metrics;
 pub mod pages;
@@ -45,6 +46,9 @@ pub struct AppState {
     pub hasher: auth::password::Hasher,
     pub login_limiter: Arc<RateLimiter>,
     pub metrics: Arc<metrics::Metrics>,
+    pub desk: exchange::desk::Desk,
+    /// Working days for deadlines (refunds, time limits).
+    pub calendar: Arc<yiwang_core::WorkingCalendar>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -70,6 +74,8 @@ impl AppState {
             60_000_000,
         ));
         Ok(AppState {
+            desk: exchange::desk::Desk::new(store.clone(), clock.clone()),
+            calendar: Arc::new(calendar(&config)?),
             store,
             config: Arc::new(config),
             clock,
@@ -80,11 +86,22 @@ impl AppState {
     }
 }
 
+/// The shipped working-day calendar, with the operator's file on top.
+fn calendar(config: &Config) -> anyhow::Result<yiwang_core::WorkingCalendar> {
+    let shipped = yiwang_core::WorkingCalendar::shipped();
+    match &config.calendar_file {
+        Some(path) => shipped
+            .with_file(path)
+            .map_err(|e| anyhow::anyhow!("节假日文件 {path} 有误：{e}")),
+        None => Ok(shipped),
+    }
+}
+
 /// Every route, with who may use it. Adding a route here without an access
 /// rule does not compile; the route-table test visits each one as every role.
 pub fn routes(state: AppState) -> Routes {
     use Access::*;
-    Routes::new(state)
+    let r = Routes::new(state)
         // Pages
         .get("/", Public, pages::index)
         .get("/exchange", Public, pages::exchange_home)
@@ -123,7 +140,8 @@ pub fn routes(state: AppState) -> Routes {
         .get("/healthz", Public, healthz)
         .get("/readyz", Public, readyz)
         .get("/metrics", Public, metrics::serve)
-        .get("/static/{*path}", Public, assets::serve)
+        .get("/static/{*path}", Public, assets::serve);
+    exchange::routes(r)
 }
 
 /// The whole application.

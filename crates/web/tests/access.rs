@@ -25,6 +25,7 @@ fn allows(who: Who, role: Option<Role>) -> bool {
         Who::Anyone => true,
         Who::SignedIn => role.is_some(),
         Who::Only(roles) => role.is_some_and(|r| roles.contains(&r)),
+        Who::Signature => false,
     }
 }
 
@@ -100,7 +101,9 @@ async fn every_route_answers_every_role_as_decided() {
                 || answer.status == StatusCode::FORBIDDEN
                 || to_login;
             let want_allowed = allows(who, role);
-            let ok = if want_allowed {
+            let ok = if who == Who::Signature {
+                answer.status == StatusCode::UNAUTHORIZED
+            } else if want_allowed {
                 !refused
             } else if role.is_none() {
                 if api {

@@ -3,12 +3,17 @@
 
 use yiwang_core::Role;
 
+mod exchange_taking_part;
+
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
     Anyone,
     SignedIn,
     Only(&'static [Role]),
+    /// No session grants it: the caller proves itself with a signature
+    /// (the bank), so every viewer without one is answered 401.
+    Signature,
 }
 
 pub const ADMIN: &[Role] = &[Role::Admin];
@@ -47,5 +52,7 @@ pub const PLATFORM: &[(&str, &str, Who)] = &[
 
 /// Every table together.
 pub fn all() -> Vec<(&'static str, &'static str, Who)> {
-    PLATFORM.to_vec()
+    let mut all = PLATFORM.to_vec();
+    all.extend_from_slice(exchange_taking_part::ROUTES);
+    all
 }

@@ -1,0 +1,479 @@
+//! The trading desk: where the exchange's engine meets the database.
+//!
+//! Each listing has one writer per process: a [`Live`] copy of its engine
+//! state behind a lock. An action is decided against that state at the
+//! server's time, its facts are chained into the listing's event log, and
+//! the caller hears the verdict only after the entries are durably committed.
+//!
+//! Commits are grouped: a single committer task takes every append that is
+//! waiting and writes them in one transaction ([`ExchangeStore::append_events`]),
+//! so a thousand listings' bids cost one fsync, not a thousand.
+//!
+//! Several server processes may share one PostgreSQL database. Each append
+//! names the log head it was decided against; when another process got there
+//! first the store answers `Stale`, and the desk reloads the listing from the
+//! log and decides again. The log therefore has one total order with no gaps,
+//! whoever wrote it.
+//!
+//! Deadlines are facts of the state, not of timers: [`Desk::tick`] only
+//! commits what the engine says has already fallen due, stamped with the
+//! instant it fell due.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, oneshot, Mutex};
+use uuid::Uuid;
+use yiwang_core::{Clock, Timestamp};
+use yiwang_exchange::engine::{
+    Action, EngineError, Event, Fact, Listing, ListingRules, Outcome, Phase, Verdict,
+};
+use yiwang_exchange::log::{LogEntry, LogWriter};
+use yiwang_store::exchange::{AppendOutcome, EventRow, ListingAppend, Participant};
+use yiwang_store::{Store, StoreError};
+
+/// How many appends the committer takes into one transaction at most.
+const MAX_BATCH: usize = 2048;
+/// How often an append is retried after another process moved the log on.
+const MAX_STALE_RETRIES: usize = 5;
+
+/// What can go wrong at the desk (never a refusal: refusals are verdicts).
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("挂牌项目不存在")]
+    UnknownListing,
+    #[error("挂牌记录有误：{0}")]
+    Corrupt(String),
+    #[error("交易引擎错误：{0}")]
+    Engine(#[from] EngineError),
+    #[error("数据库错误：{0}")]
+    Store(#[from] StoreError),
+    #[error("系统繁忙，请稍后重试")]
+    Busy,
+}
+
+/// An entry as watchers receive it.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub listing_id: Uuid,
+    pub entry: LogEntry,
+}
+
+/// The answer to an action.
+#[derive(Debug, Clone)]
+pub struct Acted {
+    pub verdict: Verdict,
+    /// The entries the action (and whatever fell due before it) appended.
+    pub entries: Vec<LogEntry>,
+}
+
+/// One listing's engine, log head and watchers, in this process.
+#[derive(Debug)]
+struct Live {
+    engine: Listing,
+    writer: LogWriter,
+    seq: i64,
+    updates: broadcast::Sender<Arc<Update>>,
+}
+
+struct CommitRequest {
+    append: ListingAppend,
+    reply: oneshot::Sender<Result<AppendOutcome, String>>,
+}
+
+/// The trading desk. Cheap to clone.
+#[derive(Clone)]
+pub struct Desk {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    live: std::sync::Mutex<HashMap<Uuid, Arc<Mutex<Option<Live>>>>>,
+    commits: mpsc::Sender<CommitRequest>,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk").finish_non_exhaustive()
+    }
+}
+
+/// Converts a log entry to its stored row.
+pub fn to_row(entry: &LogEntry) -> EventRow {
+    EventRow {
+        seq: entry.seq as i64,
+        at: entry.at.micros(),
+        kind: entry.payload.name().to_owned(),
+        payload: serde_json::to_string(&entry.payload).unwrap_or_default(),
+        prev_hash: entry.prev_hash.clone(),
+        hash: entry.hash.clone(),
+    }
+}
+
+/// Reads a stored row back as a log entry of listing `code`.
+pub fn from_row(code: &str, row: &EventRow) -> Result<LogEntry, DeskError> {
+    let payload: Event = serde_json::from_str(&row.payload)
+        .map_err(|e| DeskError::Corrupt(format!("entry {}: {e}", row.seq)))?;
+    let at = Timestamp::try_from_micros(row.at)
+        .ok_or_else(|| DeskError::Corrupt(format!("entry {}: time out of range", row.seq)))?;
+    Ok(LogEntry {
+        listing: code.to_owned(),
+        seq: row.seq as u64,
+        at,
+        payload,
+        prev_hash: row.prev_hash.clone(),
+        hash: row.hash.clone(),
+    })
+}
+
+/// The listing's status as list pages show it.
+pub fn status_code(engine: &Listing, now: Timestamp) -> &'static str {
+    match engine.state().phase() {
+        Phase::Decided => match engine.decision().map(|(_, d)| &d.result) {
+            Some(Outcome::Sold { .. }) => "sold",
+            _ => "failed",
+        },
+        _ if engine.state().suspension().is_some() => "suspended",
+        Phase::Listing => {
+            let s = engine.state().schedule();
+            if now < s.listing_start {
+                "upcoming"
+            } else {
+                "open"
+            }
+        }
+        Phase::TimedRound { .. } => "timed_round",
+        Phase::CapAcceptance { .. } | Phase::SealedWindow { .. } | Phase::Ascending { .. } => {
+            "follow_on"
+        }
+    }
+}
+
+/// The public summary stored with the listing row: no names, no reserve.
+pub fn summary(engine: &Listing, now: Timestamp) -> serde_json::Value {
+    let state = engine.state();
+    let high = state.high_bid();
+    let decided = engine.decision().map(|(at, d)| match &d.result {
+        Outcome::Sold {
+            bidder,
+            price,
+            total_price,
+            quantity,
+            ..
+        } => serde_json::json!({
+            "outcome": "sold", "bidder_no": bidder.to_string(), "price": price.to_yuan_string(),
+            "total_price": total_price.to_yuan_string(),
+            "quantity": quantity.map(|q| q.to_string()), "decided_at": at.to_rfc3339(),
+        }),
+        Outcome::Failed { reason } => serde_json::json!({
+            "outcome": "failed", "reason": reason, "decided_at": at.to_rfc3339(),
+        }),
+    });
+    serde_json::json!({
+        "status": status_code(engine, now),
+        "current_price": high.map(|h| h.price.to_yuan_string()),
+        "high_bidder_no": high.map(|h| h.bidder.to_string()),
+        "qualified": state.bidders().len(),
+        "applications": state.applications().len(),
+        "increment": state.increment().to_yuan_string(),
+        "deadline": state.deadline().map(|d| d.to_rfc3339()),
+        "result": decided,
+    })
+}
+
+impl Desk {
+    /// A desk over `store`; spawns its committer task, which ends when the
+    /// last clone of the desk is dropped.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Desk {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+        tokio::spawn(commit_loop(store.clone(), rx));
+        Desk {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                live: std::sync::Mutex::new(HashMap::new()),
+                commits: tx,
+            }),
+        }
+    }
+
+    fn slot(&self, id: Uuid) -> Arc<Mutex<Option<Live>>> {
+        let mut map = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(id).or_default().clone()
+    }
+
+    /// Reads a listing's log from the store and folds it.
+    async fn load(&self, id: Uuid) -> Result<Live, DeskError> {
+        let store = &self.inner.store;
+        let row = store.listing(id).await?.ok_or(DeskError::UnknownListing)?;
+        let mut rows = Vec::new();
+        let mut after = 0;
+        loop {
+            let batch = store.events(id, after, 5000).await?;
+            let done = batch.len() < 5000;
+            after = batch.last().map_or(after, |r| r.seq);
+            rows.extend(batch);
+            if done {
+                break;
+            }
+        }
+        let entries = rows
+            .iter()
+            .map(|r| from_row(&row.code, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(first) = entries.first() else {
+            return Err(DeskError::Corrupt(format!(
+                "listing {} has no log",
+                row.code
+            )));
+        };
+        let Event::ListingOpened { rules } = &first.payload else {
+            return Err(DeskError::Corrupt(format!(
+                "listing {}: entry 1 is not the rules",
+                row.code
+            )));
+        };
+        let rules: ListingRules = (**rules).clone();
+        let mut engine = Listing::new(rules).map_err(|e| DeskError::Corrupt(e.to_string()))?;
+        for e in &entries[1..] {
+            engine
+                .apply(&e.fact())
+                .map_err(|err| DeskError::Corrupt(format!("entry {}: {err}", e.seq)))?;
+        }
+        let last = entries.last().expect("non-empty");
+        let (updates, _) = broadcast::channel(1024);
+        Ok(Live {
+            engine,
+            writer: LogWriter::resume(last),
+            seq: last.seq as i64,
+            updates,
+        })
+    }
+
+    /// Opens a new listing's log with its rules (entry 1). The listing row
+    /// must exist; secrets in `rules` are sealed in the entry.
+    pub async fn open(&self, id: Uuid, rules: ListingRules) -> Result<(), DeskError> {
+        let engine = Listing::new(rules.clone()).map_err(|e| DeskError::Corrupt(e.to_string()))?;
+        let now = self.inner.clock.now();
+        let (writer, first) = LogWriter::open(&rules, now);
+        let mut append = ListingAppend::entries(id, 0, vec![to_row(&first)]);
+        append.summary_json = Some(summary(&engine, now).to_string());
+        append.status = Some(status_code(&engine, now).to_owned());
+        match self.commit(append).await? {
+            AppendOutcome::Appended { .. } => {}
+            AppendOutcome::Stale { .. } => return Err(DeskError::Busy),
+        }
+        let (updates, _) = broadcast::channel(1024);
+        *self.slot(id).lock().await = Some(Live {
+            engine,
+            writer,
+            seq: 1,
+            updates,
+        });
+        Ok(())
+    }
+
+    async fn commit(&self, append: ListingAppend) -> Result<AppendOutcome, DeskError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .commits
+            .send(CommitRequest { append, reply })
+            .await
+            .map_err(|_| DeskError::Busy)?;
+        answer
+            .await
+            .map_err(|_| DeskError::Busy)?
+            .map_err(|e| DeskError::Store(StoreError::Backend(e.into())))
+    }
+
+    /// Decides `action` at the server's time and returns the verdict once
+    /// its entries are committed. `participants` are indexed with the
+    /// entries when the action is accepted (for "my listings" pages).
+    pub async fn act(
+        &self,
+        id: Uuid,
+        action: &Action,
+        participants: Vec<Participant>,
+    ) -> Result<Acted, DeskError> {
+        self.run(
+            id,
+            |engine, now, out| engine.decide(action, now, out).map(Some),
+            participants,
+        )
+        .await
+        .map(|(verdict, entries)| Acted {
+            verdict: verdict.expect("decide always gives a verdict"),
+            entries,
+        })
+    }
+
+    /// Commits whatever has fallen due on a listing by now (results,
+    /// timed-round starts). Returns the entries written.
+    pub async fn tick(&self, id: Uuid) -> Result<Vec<LogEntry>, DeskError> {
+        self.run(
+            id,
+            |engine, now, out| engine.advance(now, out).map(|()| None),
+            vec![],
+        )
+        .await
+        .map(|(_, entries)| entries)
+    }
+
+    async fn run<F>(
+        &self,
+        id: Uuid,
+        mut step: F,
+        participants: Vec<Participant>,
+    ) -> Result<(Option<Verdict>, Vec<LogEntry>), DeskError>
+    where
+        F: FnMut(&mut Listing, Timestamp, &mut Vec<Fact>) -> Result<Option<Verdict>, EngineError>,
+    {
+        let slot = self.slot(id);
+        for _ in 0..MAX_STALE_RETRIES {
+            let mut guard = slot.lock().await;
+            if guard.is_none() {
+                *guard = Some(self.load(id).await?);
+            }
+            let live = guard.as_mut().expect("loaded above");
+            let now = self.inner.clock.now();
+            let mut facts = Vec::new();
+            let verdict = match step(&mut live.engine, now, &mut facts) {
+                Ok(v) => v,
+                Err(e) => {
+                    // The engine may have applied part of the facts: start again from the log.
+                    *guard = None;
+                    return Err(e.into());
+                }
+            };
+            if facts.is_empty() {
+                return Ok((verdict, vec![]));
+            }
+            let mut writer = live.writer.clone();
+            let entries: Vec<LogEntry> = facts.iter().map(|f| writer.append(f)).collect();
+            let accepted = verdict
+                .as_ref()
+                .is_none_or(|v| matches!(v, Verdict::Accepted));
+            let decided_at = facts.iter().find_map(|f| match f.event {
+                Event::Decided { .. } => Some(f.at.micros()),
+                _ => None,
+            });
+            let append = ListingAppend {
+                listing_id: id,
+                expected_seq: live.seq,
+                entries: entries.iter().map(to_row).collect(),
+                summary_json: Some(summary(&live.engine, now).to_string()),
+                status: Some(status_code(&live.engine, now).to_owned()),
+                decided_at,
+                participants: if accepted {
+                    participants.clone()
+                } else {
+                    vec![]
+                },
+            };
+            match self.commit(append).await {
+                Ok(AppendOutcome::Appended { head_seq }) => {
+                    live.writer = writer;
+                    live.seq = head_seq;
+                    for entry in &entries {
+                        let _ = live.updates.send(Arc::new(Update {
+                            listing_id: id,
+                            entry: entry.clone(),
+                        }));
+                    }
+                    return Ok((verdict, entries));
+                }
+                Ok(AppendOutcome::Stale { .. }) => {
+                    // Another process wrote first: reload and decide again.
+                    *guard = None;
+                }
+                Err(e) => {
+                    *guard = None;
+                    return Err(e);
+                }
+            }
+        }
+        Err(DeskError::Busy)
+    }
+
+    /// Reads a listing's current engine state through `f`, loading it if
+    /// needed and committing anything already due first.
+    pub async fn view<T>(&self, id: Uuid, f: impl FnOnce(&Listing) -> T) -> Result<T, DeskError> {
+        self.tick(id).await?;
+        let slot = self.slot(id);
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.load(id).await?);
+        }
+        Ok(f(&guard.as_ref().expect("loaded above").engine))
+    }
+
+    /// Entries appended to the listing from now on, in order.
+    pub async fn watch(&self, id: Uuid) -> Result<broadcast::Receiver<Arc<Update>>, DeskError> {
+        let slot = self.slot(id);
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.load(id).await?);
+        }
+        Ok(guard.as_ref().expect("loaded above").updates.subscribe())
+    }
+
+    /// Forgets a listing's in-memory state; the next use reloads it.
+    pub async fn evict(&self, id: Uuid) {
+        let slot = self.slot(id);
+        *slot.lock().await = None;
+    }
+}
+
+/// The committer: takes every waiting append and writes them in one
+/// transaction. Appends for the same listing in one batch are merged, in
+/// order, so the store sees one contiguous run per listing.
+async fn commit_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<CommitRequest>) {
+    let mut waiting = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        let mut batch: Vec<ListingAppend> = Vec::new();
+        let mut replies: Vec<(usize, oneshot::Sender<Result<AppendOutcome, String>>)> = Vec::new();
+        for req in waiting.drain(..) {
+            match batch
+                .iter_mut()
+                .position(|a| a.listing_id == req.append.listing_id)
+            {
+                Some(i) => {
+                    let merged = &mut batch[i];
+                    let a = req.append;
+                    merged.entries.extend(a.entries);
+                    if a.summary_json.is_some() {
+                        merged.summary_json = a.summary_json;
+                    }
+                    if a.status.is_some() {
+                        merged.status = a.status;
+                    }
+                    if a.decided_at.is_some() {
+                        merged.decided_at = a.decided_at;
+                    }
+                    merged.participants.extend(a.participants);
+                    replies.push((i, req.reply));
+                }
+                None => {
+                    batch.push(req.append);
+                    replies.push((batch.len() - 1, req.reply));
+                }
+            }
+        }
+        match store.append_events(batch).await {
+            Ok(outcomes) => {
+                for (i, reply) in replies {
+                    let _ = reply.send(Ok(outcomes[i]));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                tracing::error!(error = %msg, "event log commit failed");
+                for (_, reply) in replies {
+                    let _ = reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The land-use-right exchange on the web: notices and listings, applications
+//! and deposits, the trading desk and live bidding.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`desk`] | the engine behind a per-listing writer, grouped durable commits, live updates |
+//! | [`applications`] | applying alone or jointly, consent, deposit accounts and slips, "my applications" |
+//! | [`bank`] | the bank's signed deposit callback |
+//! | [`officer`] | the officers' view of a listing's applications and deposits; the ineligible list |
+//! | [`numbers`] | deposit account numbers and the bidder numbers people see |
+//!
+//! The rules themselves live in `yiwang_exchange`; this folder only turns
+//! requests into engine actions and engine facts into pages.
+
+pub mod applications;
+pub mod bank;
+pub mod desk;
+pub mod numbers;
+pub mod officer;
+
+use crate::auth::access::{Access, Routes, EXCHANGE_STAFF};
+use yiwang_core::Role;
+
+/// Registered enterprises.
+const BIDDERS: &[Role] = &[Role::Bidder];
+
+/// The exchange's routes.
+// Each part adds its routes on a line of its own.
+#[allow(clippy::let_and_return)]
+pub fn routes(r: Routes) -> Routes {
+    let r = taking_part(r);
+    r
+}
+
+/// Applications, deposits and the officers' view of them.
+fn taking_part(r: Routes) -> Routes {
+    use Access::{Public, Roles};
+    r.get(
+        "/exchange/listings/{id}/apply",
+        Roles(BIDDERS),
+        applications::apply_page,
+    )
+    .post(
+        "/exchange/listings/{id}/apply",
+        Roles(BIDDERS),
+        applications::apply_submit,
+    )
+    .get("/exchange/my", Roles(BIDDERS), applications::my_list)
+    .get("/exchange/my/{id}", Roles(BIDDERS), applications::my_one)
+    .post(
+        "/exchange/my/{id}/consent",
+        Roles(BIDDERS),
+        applications::consent,
+    )
+    .get("/exchange/my/{id}/slip", Roles(BIDDERS), applications::slip)
+    .get(
+        "/exchange/admin/listings/{id}",
+        Roles(EXCHANGE_STAFF),
+        officer::listing_desk,
+    )
+    .get(
+        "/exchange/admin/ineligible",
+        Roles(EXCHANGE_STAFF),
+        officer::ineligible,
+    )
+    .post(
+        "/exchange/admin/ineligible",
+        Roles(EXCHANGE_STAFF),
+        officer::add_ineligible,
+    )
+    .post(
+        "/exchange/admin/ineligible/{id}/lift",
+        Roles(EXCHANGE_STAFF),
+        officer::lift_ineligible,
+    )
+    // The bank authenticates by its signature, not a session.
+    .post("/api/v1/bank/deposits", Public, bank::deposit_callback)
+}
