@@ -9,6 +9,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
+use crate::exchange::notice_api;
 use crate::pages::admin;
 
 /// The OpenAPI description of `/api/v1`.
@@ -22,6 +23,10 @@ use crate::pages::admin;
         auth::api_me,
         admin::api_audit,
         admin::api_users,
+        notice_api::api_notices,
+        notice_api::notices_csv,
+        notice_api::api_listings,
+        notice_api::listings_csv,
     ),
     components(schemas(
         auth::RegisterForm,
@@ -31,6 +36,23 @@ use crate::pages::admin;
         admin::AuditRecordView,
         admin::UsersPageView,
         admin::UserView,
+        notice_api::NoticesPageData,
+        notice_api::NoticeData,
+        notice_api::SupplementData,
+        notice_api::ParcelData,
+        notice_api::RangeData,
+        notice_api::BoundData,
+        notice_api::SubLimitData,
+        notice_api::TermsData,
+        notice_api::UseTermData,
+        notice_api::WindowsData,
+        notice_api::WindowData,
+        notice_api::RuleData,
+        notice_api::PriceCapData,
+        notice_api::FollowOnData,
+        notice_api::ListingsPageData,
+        notice_api::ListingData,
+        notice_api::ResultData,
         ErrorBody,
         ErrorDetail,
         FieldErrorView,
@@ -38,6 +60,7 @@ use crate::pages::admin;
     tags(
         (name = "accounts", description = "账户与登录"),
         (name = "admin", description = "系统管理"),
+        (name = "exchange", description = "土地交易开放数据：出让公告与挂牌地块，无需登录"),
     )
 )]
 pub struct ApiDoc;

@@ -30,6 +30,18 @@ const ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        name: "countdown.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../static/countdown.js"),
+        immutable: false,
+    },
+    Asset {
+        name: "print.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../static/print.js"),
+        immutable: false,
+    },
+    Asset {
         name: "vendor/htmx-2.0.11.min.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../static/vendor/htmx-2.0.11.min.js"),

@@ -8,6 +8,11 @@
 //! | [`bank`] | the bank's signed deposit callback |
 //! | [`officer`] | the officers' view of a listing's applications and deposits; the ineligible list |
 //! | [`numbers`] | deposit account numbers and the bidder numbers people see |
+//! | [`notices`] | transfer notices: the officer's drafting desk, publication, supplements, termination; public notice pages |
+//! | [`listings`] | public listing pages: search, filters, figures, status, countdown |
+//! | [`notice_api`] | open data: notices and listings as JSON and CSV |
+//! | [`notice_data`] | the stored notice body, the publication check, a listing's public state |
+//! | [`notice_import`] | pasted and uploaded tables (TSV, CSV, XLSX) as grids |
 //!
 //! The rules themselves live in `yiwang_exchange`; this folder only turns
 //! requests into engine actions and engine facts into pages.
@@ -15,6 +20,11 @@
 pub mod applications;
 pub mod bank;
 pub mod desk;
+pub mod listings;
+pub mod notice_api;
+pub mod notice_data;
+pub mod notice_import;
+pub mod notices;
 pub mod numbers;
 pub mod officer;
 
@@ -28,6 +38,9 @@ const BIDDERS: &[Role] = &[Role::Bidder];
 // Each part adds its routes on a line of its own.
 #[allow(clippy::let_and_return)]
 pub fn routes(r: Routes) -> Routes {
+    let r = notices::routes(r);
+    let r = listings::routes(r);
+    let r = notice_api::routes(r);
     let r = taking_part(r);
     r
 }
