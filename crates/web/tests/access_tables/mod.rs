@@ -3,6 +3,7 @@
 
 use yiwang_core::Role;
 
+mod exchange_notices;
 mod exchange_taking_part;
 
 /// Who may use a route, as the test expects it.
@@ -53,6 +54,7 @@ pub const PLATFORM: &[(&str, &str, Who)] = &[
 /// Every table together.
 pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     let mut all = PLATFORM.to_vec();
+    all.extend_from_slice(exchange_notices::ROUTES);
     all.extend_from_slice(exchange_taking_part::ROUTES);
     all
 }
