@@ -40,6 +40,11 @@
 //! While a listing is still open, some sealed values are not revealed yet;
 //! the re-run then stops where it first needs one, and [`Verified::rerun`]
 //! says so.
+//!
+//! Every failure is structured rather than only worded ([`BrokenLink`],
+//! [`VerifyError`] with [`Derived`], [`DecodeError`] with its line and
+//! field), because the people checking a published log read the report in
+//! Chinese: `yiwang exchange verify` words it from these values.
 
 use crate::engine::seal::{Opening, SealKind, Sealed};
 use crate::engine::{
@@ -186,26 +191,159 @@ pub fn to_jsonl(entries: &[LogEntry]) -> String {
     out
 }
 
-/// A line that is not a log entry.
+/// A line that is not a log entry, named by its line and, where one is to
+/// blame, its field, so that whoever holds a damaged file can find the spot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: not a log entry: {message}")]
+#[error("line {line}: {}{problem}{}", field_prefix(.field), detail_suffix(.detail))]
 pub struct DecodeError {
+    /// 1-based line number in the file.
     pub line: usize,
-    pub message: String,
+    /// The field at fault (`seq`, `payload`, `payload.price`, …), if one is.
+    pub field: Option<String>,
+    pub problem: DecodeProblem,
+    /// What the JSON reader said, when it said something more.
+    pub detail: Option<String>,
 }
+
+fn field_prefix(field: &Option<String>) -> String {
+    field.as_ref().map_or(String::new(), |f| format!("{f}: "))
+}
+
+fn detail_suffix(detail: &Option<String>) -> String {
+    detail.as_ref().map_or(String::new(), |d| format!(" ({d})"))
+}
+
+/// What is wrong with a line that is not a log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeProblem {
+    #[error("not JSON")]
+    NotJson,
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("missing")]
+    Missing,
+    #[error("not a field of a log entry")]
+    Unknown,
+    #[error("expected a string")]
+    NotString,
+    #[error("expected a non-negative whole number")]
+    NotSeq,
+    #[error("expected whole microseconds since 1970 within the years 0000-9999")]
+    NotMicros,
+    #[error("not a known event type")]
+    UnknownEvent,
+    #[error("not a valid event")]
+    BadEvent,
+}
+
+/// The fields of an entry, in the order they are written.
+const ENTRY_FIELDS: [&str; 6] = ["listing", "seq", "at", "payload", "prev_hash", "hash"];
 
 /// Reads JSON lines; blank lines are skipped.
 pub fn from_jsonl(text: &str) -> Result<Vec<LogEntry>, DecodeError> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| {
-            serde_json::from_str(line).map_err(|e| DecodeError {
-                line: i + 1,
-                message: e.to_string(),
-            })
-        })
+        .map(|(i, line)| decode_line(i + 1, line))
         .collect()
+}
+
+/// Decodes one line. The entry's serde form decides what is accepted; when
+/// it refuses a line, [`explain`] finds the field to blame.
+fn decode_line(line: usize, text: &str) -> Result<LogEntry, DecodeError> {
+    serde_json::from_str(text).map_err(|error| explain(line, text, &error))
+}
+
+fn explain(line: usize, text: &str, error: &serde_json::Error) -> DecodeError {
+    let fail = |field: Option<&str>, problem, detail: Option<String>| DecodeError {
+        line,
+        field: field.map(str::to_owned),
+        problem,
+        detail,
+    };
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            // The reader counts lines within the line; only the column helps.
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            let detail = format!("{message}, column {}", e.column());
+            return fail(None, DecodeProblem::NotJson, Some(detail));
+        }
+    };
+    let Some(object) = value.as_object() else {
+        return fail(None, DecodeProblem::NotObject, None);
+    };
+    if let Some(key) = object.keys().find(|k| !ENTRY_FIELDS.contains(&k.as_str())) {
+        return fail(Some(key), DecodeProblem::Unknown, None);
+    }
+    if let Some(key) = ENTRY_FIELDS.iter().find(|k| !object.contains_key(**k)) {
+        return fail(Some(key), DecodeProblem::Missing, None);
+    }
+    for key in ["listing", "prev_hash", "hash"] {
+        if !object[key].is_string() {
+            return fail(Some(key), DecodeProblem::NotString, None);
+        }
+    }
+    if object["seq"].as_u64().is_none() {
+        return fail(Some("seq"), DecodeProblem::NotSeq, None);
+    }
+    if object["at"]
+        .as_i64()
+        .and_then(Timestamp::try_from_micros)
+        .is_none()
+    {
+        return fail(Some("at"), DecodeProblem::NotMicros, None);
+    }
+    let payload = &object["payload"];
+    let Err(e) = Event::deserialize(payload) else {
+        // Every field reads on its own; blame the reader's message.
+        return fail(None, DecodeProblem::BadEvent, Some(error.to_string()));
+    };
+    let message = e.to_string();
+    if message.starts_with("unknown variant") || payload.get("type").is_none() {
+        let problem = if payload.is_object() {
+            match payload.get("type") {
+                None => DecodeProblem::Missing,
+                Some(_) => DecodeProblem::UnknownEvent,
+            }
+        } else {
+            DecodeProblem::NotObject
+        };
+        let field = if payload.is_object() {
+            "payload.type"
+        } else {
+            "payload"
+        };
+        return fail(Some(field), problem, Some(message));
+    }
+    // Name the payload's own field when the reader's complaint is about one
+    // the payload has (or lacks) at its top level.
+    let named = quoted_field(&message).filter(|name| {
+        let present = payload.get(name).is_some();
+        (message.starts_with("missing field") && !present)
+            || (message.starts_with("unknown field") && present)
+    });
+    match named {
+        Some(name) => fail(
+            Some(&format!("payload.{name}")),
+            if message.starts_with("missing field") {
+                DecodeProblem::Missing
+            } else {
+                DecodeProblem::Unknown
+            },
+            None,
+        ),
+        None => fail(Some("payload"), DecodeProblem::BadEvent, Some(message)),
+    }
+}
+
+/// The first name between backquotes in a serde message (``missing field `price` ``).
+fn quoted_field(message: &str) -> Option<&str> {
+    let rest = message.split_once('`')?.1;
+    Some(rest.split_once('`')?.0)
 }
 
 /// The first broken link of a chain.
@@ -329,12 +467,50 @@ pub enum VerifyError {
     Diverges {
         seq: u64,
         logged: &'static str,
-        rerun: String,
+        rerun: Derived,
     },
     #[error("entry {seq}: re-running the listing failed: {error}")]
     Engine { seq: u64, error: EngineError },
     #[error("the state folded from the log differs from the state of re-running it")]
     StateMismatch,
+}
+
+/// What re-running the listing gave where the log parts from the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Derived {
+    /// No fact: the log goes on where the engine stopped.
+    #[error("nothing")]
+    Nothing,
+    /// The entry names a bidder number nobody holds at that point.
+    #[error("no such bidder")]
+    NoSuchBidder,
+    /// A different fact, or the same one at another instant; `refusal` is
+    /// the reason when the fact is a refusal.
+    #[error("{event} at {at}")]
+    Fact {
+        event: &'static str,
+        at: Timestamp,
+        refusal: Option<crate::engine::Refusal>,
+    },
+    /// A deadline falls due first and needs a sealed value (`what`) that
+    /// the log never reveals: the fact that would reveal it is missing.
+    #[error("a deadline falling due first, which needs the {what} that this log never reveals")]
+    UnrevealedDeadline { what: &'static str },
+}
+
+impl Derived {
+    fn of(fact: &Fact) -> Derived {
+        Derived::Fact {
+            event: fact.event.name(),
+            at: fact.at,
+            refusal: match &fact.event {
+                Event::ActionRefused { reason, .. } | Event::DepositRefused { reason, .. } => {
+                    Some(*reason)
+                }
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Reads and verifies a JSON-lines log.
@@ -541,7 +717,7 @@ fn rerun(
             .ok_or_else(|| VerifyError::Diverges {
                 seq: entry.seq,
                 logged: entry.payload.name(),
-                rerun: "no such bidder".to_owned(),
+                rerun: Derived::NoSuchBidder,
             })?;
         // Deadlines first: a deadline always falls due at an instant the
         // log has passed, so a secret it needs must have been revealed.
@@ -576,7 +752,7 @@ fn rerun(
             return Err(VerifyError::Diverges {
                 seq: entry.seq,
                 logged: entry.payload.name(),
-                rerun: "nothing".to_owned(),
+                rerun: Derived::Nothing,
             });
         }
     }
@@ -591,7 +767,7 @@ fn rerun(
             return Err(VerifyError::Diverges {
                 seq: extra.seq,
                 logged: extra.payload.name(),
-                rerun: "nothing".to_owned(),
+                rerun: Derived::Nothing,
             });
         }
     }
@@ -606,9 +782,7 @@ fn unrevealed_deadline(entry: &LogEntry, error: EngineError) -> VerifyError {
         EngineError::SealedValueUnknown { what } => VerifyError::Diverges {
             seq: entry.seq,
             logged: entry.payload.name(),
-            rerun: format!(
-                "a deadline falling due first, which needs the {what} that this log never reveals"
-            ),
+            rerun: Derived::UnrevealedDeadline { what },
         },
         error => VerifyError::Engine {
             seq: entry.seq,
@@ -624,14 +798,14 @@ fn compare(logged: &[LogEntry], produced: &[Fact]) -> Result<(), VerifyError> {
             return Err(VerifyError::Diverges {
                 seq: logged.last().map_or(0, |e| e.seq + 1),
                 logged: "the end of the log",
-                rerun: format!("{} at {}", fact.event.name(), fact.at),
+                rerun: Derived::of(fact),
             });
         };
         if entry.at != fact.at || entry.payload != fact.event {
             return Err(VerifyError::Diverges {
                 seq: entry.seq,
                 logged: entry.payload.name(),
-                rerun: format!("{} at {}", fact.event.name(), fact.at),
+                rerun: Derived::of(fact),
             });
         }
     }

@@ -332,3 +332,100 @@ fn a_log_must_start_with_its_rules() {
     assert_eq!(verify(&[]).unwrap_err(), VerifyError::Empty);
     assert!(from_jsonl("{\"listing\":1}\n").is_err());
 }
+
+#[test]
+fn a_line_that_is_not_an_entry_is_named_by_line_and_field() {
+    use yiwang_exchange::log::DecodeProblem;
+    let (scenario, run) = run_file(&shared_or_local("e01-microsecond-window-edges.json"));
+    let text = to_jsonl(&log_of(&scenario, &run));
+    let lines: Vec<&str> = text.lines().collect();
+    // The log with its line 3 rewritten by `edit`.
+    let with_third = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut third: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+        edit(&mut third);
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        out[2] = third.to_string();
+        out.join("\n")
+    };
+    let cases: Vec<(String, usize, Option<&str>, DecodeProblem)> = vec![
+        ("{".to_owned(), 1, None, DecodeProblem::NotJson),
+        ("\n\n[1]".to_owned(), 3, None, DecodeProblem::NotObject),
+        (
+            with_third(&|e| {
+                e.as_object_mut().unwrap().remove("hash");
+            }),
+            3,
+            Some("hash"),
+            DecodeProblem::Missing,
+        ),
+        (
+            with_third(&|e| e["extra"] = 1.into()),
+            3,
+            Some("extra"),
+            DecodeProblem::Unknown,
+        ),
+        (
+            with_third(&|e| e["seq"] = (-1).into()),
+            3,
+            Some("seq"),
+            DecodeProblem::NotSeq,
+        ),
+        (
+            with_third(&|e| e["at"] = "2021-01-01".into()),
+            3,
+            Some("at"),
+            DecodeProblem::NotMicros,
+        ),
+        (
+            with_third(&|e| e["hash"] = 7.into()),
+            3,
+            Some("hash"),
+            DecodeProblem::NotString,
+        ),
+        (
+            with_third(&|e| e["payload"]["type"] = "no_such_event".into()),
+            3,
+            Some("payload.type"),
+            DecodeProblem::UnknownEvent,
+        ),
+        (
+            with_third(&|e| {
+                e["payload"].as_object_mut().unwrap().remove("type");
+            }),
+            3,
+            Some("payload.type"),
+            DecodeProblem::Missing,
+        ),
+        (
+            with_third(&|e| e["payload"] = "applied".into()),
+            3,
+            Some("payload"),
+            DecodeProblem::NotObject,
+        ),
+    ];
+    for (input, line, field, problem) in cases {
+        let error = from_jsonl(&input).unwrap_err();
+        assert_eq!(
+            (error.line, error.field.as_deref(), error.problem),
+            (line, field, problem),
+            "{error}"
+        );
+    }
+    // A field of the payload itself, present at its top level or missing.
+    let third: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    let key = third["payload"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| *k != "type")
+        .unwrap()
+        .clone();
+    let missing = with_third(&|e| {
+        e["payload"].as_object_mut().unwrap().remove(&key);
+    });
+    let error = from_jsonl(&missing).unwrap_err();
+    assert_eq!(error.field, Some(format!("payload.{key}")), "{error}");
+    assert_eq!(error.problem, DecodeProblem::Missing);
+    // The log untouched reads whole.
+    assert!(from_jsonl(&text).is_ok());
+}
