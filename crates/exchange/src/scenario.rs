@@ -4,7 +4,9 @@
 //! how the rules are tested, and a product feature: an officer dry-runs a
 //! listing's rules before the notice is published. [`simulate`] runs the
 //! same [`Listing`] the server runs, on a virtual clock, and returns the
-//! outcome exactly as `yiwang exchange simulate` prints it.
+//! outcome exactly as `yiwang exchange simulate` prints it. [`Run::log`]
+//! writes the same run as the listing's event log (`yiwang exchange log`),
+//! so that a log can be produced, and verified, without a server.
 //!
 //! Parsing is strict, because a typo in a dry run must not silently change
 //! the rules being tried: unknown or repeated fields, amounts with more than
@@ -24,6 +26,7 @@ use crate::engine::{
     LotterySeed, Nonce, Outcome, Partner, Party, PriceBasis, PriceCap, Quantity, QuantityUnit,
     Schedule, SealKind, Sealed, Share, TimedRoundRules, Verdict,
 };
+use crate::log::{LogEntry, LogWriter};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Value};
 use std::fmt;
@@ -84,6 +87,18 @@ impl Run {
     /// The result and its instant.
     pub fn decision(&self) -> Option<(Timestamp, &Decision)> {
         self.listing.decision()
+    }
+
+    /// The listing's event log, as the server would have written it: entry 1
+    /// opens the listing at `opened_at` with its rules (secrets sealed),
+    /// then one entry per fact. `opened_at` must not be later than the
+    /// first fact; [`Scenario::opened_at`] gives the natural choice.
+    pub fn log(&self, opened_at: Timestamp) -> Vec<LogEntry> {
+        let (mut writer, first) = LogWriter::open(self.listing.rules(), opened_at);
+        let mut entries = Vec::with_capacity(self.facts.len() + 1);
+        entries.push(first);
+        entries.extend(self.facts.iter().map(|fact| writer.append(fact)));
+        entries
     }
 
     /// The outcome object of the scenario format:
@@ -160,6 +175,20 @@ impl Scenario {
             rules,
             steps,
         })
+    }
+
+    /// The instant a log of this scenario opens at: the scenario does not
+    /// say when the notice was published, so it is taken as the earliest
+    /// instant the scenario names (the application or listing start, or
+    /// its first step), which no fact of the run can precede.
+    pub fn opened_at(&self) -> Timestamp {
+        let schedule = &self.rules.schedule;
+        self.steps
+            .iter()
+            .map(|step| step.at)
+            .chain([schedule.application_start, schedule.listing_start])
+            .min()
+            .unwrap_or(schedule.listing_start)
     }
 
     /// Runs the steps on a virtual clock, then the clock on until the
