@@ -5,6 +5,7 @@
 //! one-line message in Chinese and a non-zero status.
 
 mod audit;
+mod bench;
 mod demo;
 mod exchange;
 mod serve;
@@ -70,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         action: exchange::ExchangeAction,
     },
+    /// Performance measurements on this machine.
+    Bench {
+        #[command(subcommand)]
+        action: bench::BenchAction,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Exchange { action } => exchange::run(action),
+        Command::Bench { action } => bench::run(action),
         Command::Config {
             action: ConfigAction::Print,
         } => {
