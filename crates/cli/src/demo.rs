@@ -140,6 +140,7 @@ pub async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<Logi
             name: (*name).to_owned(),
         });
     }
+    crate::demo_exchange::load(store).await?;
     Ok(logins)
 }
 
