@@ -56,17 +56,22 @@
 //! the others; an error (a broken chain, an unknown listing) refuses the
 //! whole batch, so nothing of it is written.
 //!
-//! # The sealed reserve
+//! # The sealed reserve and other secrets
 //!
-//! The reserve price (底价) has no column here, and neither `rules_json`
-//! nor `summary_json` may hold it: both are public, read by pages, the API
-//! and exports, and a column is one careless `SELECT` away from any of
-//! them, from a log line, or from whoever reads a backup. The store keeps
-//! nothing about the reserve but what the engine itself writes into event
-//! payloads, and the engine decides how it is sealed there (a salted
-//! commitment until the result reveals it). Keeping it out of the store's
-//! schema means the guarantee does not depend on every query being written
-//! with care.
+//! The reserve price (底价) has no column in any public table: neither
+//! `rules_json` nor `summary_json` may hold it, both being read by pages,
+//! the API and exports. Event payloads carry only what the engine writes
+//! there: a salted commitment until the result reveals it.
+//!
+//! The server must still know the secret after a restart, or on another
+//! process, to decide a result: a log holds commitments, not openings. So
+//! the openings — the reserve's price and nonce, a lottery seed, a sealed
+//! offer — are kept in a table of their own, `listing_secrets`
+//! ([`ListingSecretRow`]), written once per commitment and read by exactly
+//! two callers: the trading desk, which re-attaches them to a listing it
+//! reloads, and the officers' listing page. No listing, notice or export
+//! query joins it, and its audit records name the kind and the commitment,
+//! never the opening.
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -593,6 +598,103 @@ pub enum AppendOutcome {
     Stale { head_seq: i64 },
 }
 
+/// What a kept secret is; the engine's vocabulary, stored as a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretKind {
+    /// The reserve's opening (price or "none", and nonce).
+    Reserve,
+    /// A lottery seed, keyed by its published SHA-256.
+    LotterySeed,
+    /// A sealed offer's opening (price and nonce).
+    SealedOffer,
+}
+
+impl SecretKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            SecretKind::Reserve => "reserve",
+            SecretKind::LotterySeed => "lottery_seed",
+            SecretKind::SealedOffer => "sealed_offer",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<SecretKind> {
+        match code {
+            "reserve" => Some(SecretKind::Reserve),
+            "lottery_seed" => Some(SecretKind::LotterySeed),
+            "sealed_offer" => Some(SecretKind::SealedOffer),
+            _ => None,
+        }
+    }
+}
+
+/// A secret to keep for a listing.
+#[derive(Clone)]
+pub struct NewListingSecret {
+    pub listing_id: Uuid,
+    pub kind: SecretKind,
+    /// What the secret opens: the commitment (or the seed's SHA-256) in
+    /// lowercase hex. Public; the audit record shows it.
+    pub key: String,
+    /// The opening as JSON text, in the engine's serde form. Secret.
+    pub opening_json: String,
+}
+
+/// A kept secret. Written once: a commitment has one opening.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ListingSecretRow {
+    pub listing_id: Uuid,
+    pub kind: SecretKind,
+    pub key: String,
+    /// Secret: never logged, never shown but to the officers.
+    pub opening_json: String,
+    pub created_at: i64,
+    /// The account that set it; `None` for the system (publication).
+    pub created_by: Option<Uuid>,
+}
+
+// Hand-written so that printing a secret (a `{:?}` in a log line, a failed
+// assertion) shows what it opens, never the opening.
+impl std::fmt::Debug for NewListingSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewListingSecret")
+            .field("listing_id", &self.listing_id)
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ListingSecretRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListingSecretRow")
+            .field("listing_id", &self.listing_id)
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("created_at", &self.created_at)
+            .field("created_by", &self.created_by)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`ExchangeStore::put_listing_secret`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretPut {
+    /// Kept now (and audited).
+    New(ListingSecretRow),
+    /// Already kept with the same opening: nothing changed.
+    Same(ListingSecretRow),
+}
+
+impl SecretPut {
+    pub fn row(&self) -> &ListingSecretRow {
+        match self {
+            SecretPut::New(row) | SecretPut::Same(row) => row,
+        }
+    }
+}
+
 /// The exchange's storage. See the module documentation for the rules
 /// every backend keeps.
 #[async_trait]
@@ -758,6 +860,24 @@ pub trait ExchangeStore: Send + Sync {
 
     /// The end of the listing's log; `None` for an unknown listing.
     async fn head(&self, listing_id: Uuid) -> StoreResult<Option<LogHead>>;
+
+    // --- Secrets --------------------------------------------------------------
+
+    /// Keeps the opening of one of a listing's secrets, with an audit
+    /// record (`listing.secret_kept`) whose detail is the kind and the key
+    /// only. Putting the same opening again changes nothing
+    /// ([`SecretPut::Same`], not audited); a different opening under a key
+    /// already kept is refused with a conflict on `key`. `NotFound` for an
+    /// unknown listing.
+    async fn put_listing_secret(
+        &self,
+        ctx: &AuditCtx,
+        secret: NewListingSecret,
+    ) -> StoreResult<SecretPut>;
+
+    /// Every secret kept for a listing, oldest first. Only the trading desk
+    /// and the officers' pages may call this.
+    async fn listing_secrets(&self, listing_id: Uuid) -> StoreResult<Vec<ListingSecretRow>>;
 }
 
 #[cfg(test)]
@@ -799,6 +919,13 @@ mod tests {
             BankTxnOutcome::NotApplied,
         ] {
             assert_eq!(BankTxnOutcome::from_code(o.code()), Some(o));
+        }
+        for k in [
+            SecretKind::Reserve,
+            SecretKind::LotterySeed,
+            SecretKind::SealedOffer,
+        ] {
+            assert_eq!(SecretKind::from_code(k.code()), Some(k));
         }
         assert_eq!(NoticeStatus::from_code("Draft"), None);
         assert_eq!(BankTxnOutcome::from_code(""), None);

@@ -102,6 +102,8 @@ macro_rules! store_tests {
             grouped_commits_keep_every_entry,
             a_large_batch_spans_many_listings,
             exchange_writes_keep_the_audit_chain,
+            listing_secrets_are_kept_once_and_audited_without_the_opening,
+            concurrent_secret_puts_keep_one,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

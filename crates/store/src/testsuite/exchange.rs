@@ -24,6 +24,7 @@ use crate::exchange::{
     NewIneligible, NewListing, NewNotice, NewSupplement, NoticeEdit, NoticeQuery, NoticeRow,
     NoticeStatus, Participant, Recorded,
 };
+use crate::exchange::{NewListingSecret, SecretKind, SecretPut};
 use crate::{AuditCtx, Page, Store, StoreError};
 
 const DAY: i64 = 24 * 60 * MINUTE;
@@ -2400,4 +2401,165 @@ pub async fn exchange_writes_keep_the_audit_chain(store: Arc<dyn Store>) {
     let listing_row = store.listing(listing.id).await.unwrap().unwrap();
     assert!(!listing_row.rules_json.contains("SEALED-COMMITMENT-TEXT"));
     assert!(!listing_row.summary_json.contains("SEALED-COMMITMENT-TEXT"));
+}
+
+fn secret(listing_id: Uuid, kind: SecretKind, key: &str, opening: &str) -> NewListingSecret {
+    NewListingSecret {
+        listing_id,
+        kind,
+        key: key.to_owned(),
+        opening_json: opening.to_owned(),
+    }
+}
+
+/// A listing's secrets are kept once per key, read back oldest first,
+/// refused for an unknown listing or a second opening under one key, and
+/// audited with their kind and key only, never the opening. The table is
+/// write-once.
+pub async fn listing_secrets_are_kept_once_and_audited_without_the_opening(store: Arc<dyn Store>) {
+    let listing = one_listing(&*store, "R20042").await;
+    let other = one_listing(&*store, "U20041").await;
+    let key = "ab".repeat(32);
+    let opening = r#"{"value":1987654,"nonce":"0707"}"#;
+    let officer = officer_ctx(T0 + 5);
+    let put = store
+        .put_listing_secret(
+            &officer,
+            secret(listing.id, SecretKind::Reserve, &key, opening),
+        )
+        .await
+        .unwrap();
+    let SecretPut::New(row) = put else {
+        panic!("expected a new secret, got {put:?}");
+    };
+    assert_eq!(row.listing_id, listing.id);
+    assert_eq!(row.kind, SecretKind::Reserve);
+    assert_eq!(row.key, key);
+    assert_eq!(row.opening_json, opening);
+    assert_eq!(row.created_at, T0 + 5);
+    assert_eq!(row.created_by, officer.actor_id);
+    // Printing a secret shows what it opens, not the opening.
+    assert!(!format!("{row:?}").contains("1987654"));
+    let audited = audit_total(&*store).await;
+
+    // The same opening again: nothing changes.
+    let again = store
+        .put_listing_secret(
+            &officer_ctx(T0 + 6),
+            secret(listing.id, SecretKind::Reserve, &key, opening),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, SecretPut::Same(row.clone()));
+    expect_conflict(
+        store
+            .put_listing_secret(
+                &officer_ctx(T0 + 6),
+                secret(listing.id, SecretKind::Reserve, &key, "{}"),
+            )
+            .await,
+        "key",
+    );
+    expect_not_found(
+        store
+            .put_listing_secret(
+                &officer_ctx(T0 + 6),
+                secret(Uuid::now_v7(), SecretKind::Reserve, &key, opening),
+            )
+            .await,
+    );
+    assert_eq!(audit_total(&*store).await, audited);
+
+    // Another kind under the same key, another listing, and the system.
+    let seed = store
+        .put_listing_secret(
+            &officer_ctx(T0 + 7),
+            secret(listing.id, SecretKind::LotterySeed, &key, r#""6e61""#),
+        )
+        .await
+        .unwrap();
+    let offer_key = "cd".repeat(32);
+    let offer = store
+        .put_listing_secret(
+            &AuditCtx::system("system", T0 + 8),
+            secret(
+                listing.id,
+                SecretKind::SealedOffer,
+                &offer_key,
+                r#"{"value":5,"nonce":"00"}"#,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(offer.row().created_by, None);
+    let elsewhere = store
+        .put_listing_secret(
+            &officer_ctx(T0 + 9),
+            secret(other.id, SecretKind::Reserve, &key, "{}"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.listing_secrets(listing.id).await.unwrap(),
+        vec![row, seed.row().clone(), offer.row().clone()]
+    );
+    assert_eq!(
+        store.listing_secrets(other.id).await.unwrap(),
+        vec![elsewhere.row().clone()]
+    );
+    assert!(store
+        .listing_secrets(Uuid::now_v7())
+        .await
+        .unwrap()
+        .is_empty());
+
+    let records = assert_chain(&*store).await;
+    let kept: Vec<_> = records
+        .iter()
+        .filter(|r| r.action == "listing.secret_kept")
+        .collect();
+    assert_eq!(kept.len(), 4);
+    assert_eq!(kept[0].object_kind, "listing");
+    assert_eq!(kept[0].object_id, listing.id.to_string());
+    assert_eq!(kept[0].actor_id, officer.actor_id);
+    assert_eq!(detail(kept[0]), json!({"kind": "reserve", "key": key}));
+    assert_eq!(detail(kept[1])["kind"], "lottery_seed");
+    assert_eq!(detail(kept[2])["kind"], "sealed_offer");
+    for record in &records {
+        assert!(
+            !record.detail.contains("1987654") && !record.detail.contains("6e61"),
+            "{}: {}",
+            record.action,
+            record.detail
+        );
+    }
+}
+
+/// Writers keeping the same opening at once keep one row, write one audit
+/// record, and all succeed.
+pub async fn concurrent_secret_puts_keep_one(store: Arc<dyn Store>) {
+    let listing = one_listing(&*store, "R20042").await;
+    let key = "ef".repeat(32);
+    let audited = audit_total(&*store).await;
+    let results = run_concurrently(8, |i| {
+        let store = store.clone();
+        let key = key.clone();
+        async move {
+            store
+                .put_listing_secret(
+                    &officer_ctx(T0 + 10 + i as i64),
+                    secret(listing.id, SecretKind::Reserve, &key, r#"{"value":null}"#),
+                )
+                .await
+        }
+    })
+    .await;
+    let new = results
+        .iter()
+        .filter(|r| matches!(r, Ok(SecretPut::New(_))))
+        .count();
+    assert_eq!(new, 1, "{results:?}");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(store.listing_secrets(listing.id).await.unwrap().len(), 1);
+    assert_eq!(audit_total(&*store).await, audited + 1);
 }

@@ -42,6 +42,7 @@ use yiwang_store::exchange::{
     NewNotice, NewSupplement, NoticeEdit, NoticeQuery, NoticeRow, NoticeStatus, Participant,
     Recorded, SupplementRow,
 };
+use yiwang_store::exchange::{ListingSecretRow, NewListingSecret, SecretKind, SecretPut};
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 
 use crate::rows::{convert_all, parse_uuid};
@@ -287,6 +288,36 @@ impl TryFrom<BankDbRow> for BankTxnRow {
             outcome,
             refund_due_at: row.refund_due_at,
             refunded_at: row.refunded_at,
+        })
+    }
+}
+
+const SECRET_COLUMNS: &str = "listing_id, kind, key, opening_json, created_at, created_by";
+
+// No `Debug`: the row holds an opening.
+#[derive(sqlx::FromRow)]
+struct SecretDbRow {
+    listing_id: String,
+    kind: String,
+    key: String,
+    opening_json: String,
+    created_at: i64,
+    created_by: Option<String>,
+}
+
+impl TryFrom<SecretDbRow> for ListingSecretRow {
+    type Error = StoreError;
+
+    fn try_from(row: SecretDbRow) -> StoreResult<ListingSecretRow> {
+        Ok(ListingSecretRow {
+            listing_id: parse_uuid("listing_secrets.listing_id", &row.listing_id)?,
+            kind: SecretKind::from_code(&row.kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("listing_secrets.kind {:?}", row.kind))
+            })?,
+            key: row.key,
+            opening_json: row.opening_json,
+            created_at: row.created_at,
+            created_by: parse_opt_uuid("listing_secrets.created_by", row.created_by)?,
         })
     }
 }
@@ -1540,6 +1571,85 @@ impl ExchangeStore for PgStore {
                 .map_err(db)?;
         Ok(row.map(|(seq, hash)| LogHead { seq, hash }))
     }
+
+    async fn put_listing_secret(
+        &self,
+        ctx: &AuditCtx,
+        secret: NewListingSecret,
+    ) -> StoreResult<SecretPut> {
+        let mut tx = self.write().await?;
+        let listing: Option<bool> = sqlx::query_scalar("SELECT TRUE FROM listings WHERE id = $1")
+            .bind(secret.listing_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if listing.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        // Insert-or-nothing, then compare: a writer that loses a race to
+        // keep the same opening sees the winner's row, not an error.
+        let inserted = sqlx::query(
+            "INSERT INTO listing_secrets (listing_id, kind, key, opening_json, created_at, \
+             created_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(secret.listing_id.to_string())
+        .bind(secret.kind.code())
+        .bind(&secret.key)
+        .bind(&secret.opening_json)
+        .bind(ctx.at)
+        .bind(ctx.actor_id.map(|id| id.to_string()))
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_or_db)?
+        .rows_affected();
+        if inserted == 0 {
+            let kept: SecretDbRow = sqlx::query_as(&format!(
+                "SELECT {SECRET_COLUMNS} FROM listing_secrets \
+                 WHERE listing_id = $1 AND kind = $2 AND key = $3"
+            ))
+            .bind(secret.listing_id.to_string())
+            .bind(secret.kind.code())
+            .bind(&secret.key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            let kept = ListingSecretRow::try_from(kept)?;
+            return if kept.opening_json == secret.opening_json {
+                Ok(SecretPut::Same(kept))
+            } else {
+                Err(StoreError::Conflict { field: "key" })
+            };
+        }
+        // The kind and what it opens; never the opening.
+        append_audit(
+            &mut tx,
+            ctx,
+            NewAudit::new("listing.secret_kept", "listing", secret.listing_id)
+                .with_detail(json!({ "kind": secret.kind.code(), "key": secret.key })),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(SecretPut::New(ListingSecretRow {
+            listing_id: secret.listing_id,
+            kind: secret.kind,
+            key: secret.key,
+            opening_json: secret.opening_json,
+            created_at: ctx.at,
+            created_by: ctx.actor_id,
+        }))
+    }
+
+    async fn listing_secrets(&self, listing_id: Uuid) -> StoreResult<Vec<ListingSecretRow>> {
+        let rows: Vec<SecretDbRow> = sqlx::query_as(&format!(
+            "SELECT {SECRET_COLUMNS} FROM listing_secrets WHERE listing_id = $1 \
+             ORDER BY created_at, kind, key"
+        ))
+        .bind(listing_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        convert_all(rows)
+    }
 }
 
 #[cfg(test)]
@@ -1607,6 +1717,32 @@ mod tests {
         assert_eq!(
             store.events(listings[0].id, 0, 10).await.unwrap()[0].payload,
             "{}"
+        );
+
+        // Kept secrets are write-once.
+        store
+            .put_listing_secret(
+                &ctx,
+                yiwang_store::exchange::NewListingSecret {
+                    listing_id: listings[0].id,
+                    kind: yiwang_store::exchange::SecretKind::Reserve,
+                    key: "c".repeat(64),
+                    opening_json: "{\"value\":null}".into(),
+                },
+            )
+            .await
+            .unwrap();
+        for sql in [
+            "UPDATE listing_secrets SET opening_json = '{}'",
+            "DELETE FROM listing_secrets",
+            "TRUNCATE listing_secrets",
+        ] {
+            let err = sqlx::query(sql).execute(&store.pool).await.unwrap_err();
+            assert!(err.to_string().contains("write-once"), "{sql}: {err}");
+        }
+        assert_eq!(
+            store.listing_secrets(listings[0].id).await.unwrap().len(),
+            1
         );
         let duplicate = sqlx::query(
             "INSERT INTO listing_events (listing_id, seq, at, kind, payload, prev_hash, hash) \

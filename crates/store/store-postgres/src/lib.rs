@@ -140,6 +140,7 @@ pub(crate) fn conflict_or_db(e: sqlx::Error) -> StoreError {
                 ("deposit_accounts_application_key", "application_ref"),
                 ("bank_transactions_bank_txn_id_key", "bank_txn_id"),
                 ("listing_events_seq_key", "seq"),
+                ("listing_secrets_key", "key"),
             ] {
                 if constraint == name {
                     return StoreError::Conflict { field };

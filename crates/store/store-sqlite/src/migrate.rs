@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange",
         include_str!("../migrations/0002_exchange.sql"),
     ),
+    (
+        3,
+        "listing secrets",
+        include_str!("../migrations/0003_listing_secrets.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
