@@ -49,6 +49,10 @@ pub struct AppState {
     pub desk: exchange::desk::Desk,
     /// Working days for deadlines (refunds, time limits).
     pub calendar: Arc<yiwang_core::WorkingCalendar>,
+    /// Bids per account per second.
+    pub bid_limiter: Arc<RateLimiter>,
+    pub live_panels: Arc<exchange::live::PanelCache>,
+    pub live_answers: Arc<exchange::live::Answers>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,6 +80,9 @@ impl AppState {
         Ok(AppState {
             desk: exchange::desk::Desk::new(store.clone(), clock.clone()),
             calendar: Arc::new(calendar(&config)?),
+            bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
+            live_panels: Arc::default(),
+            live_answers: Arc::default(),
             store,
             config: Arc::new(config),
             clock,

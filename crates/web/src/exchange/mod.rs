@@ -6,6 +6,7 @@
 //! | [`desk`] | the engine behind a per-listing writer, grouped durable commits, live updates |
 //! | [`applications`] | applying alone or jointly, consent, deposit accounts and slips, "my applications" |
 //! | [`bank`] | the bank's signed deposit callback |
+//! | [`live`] | the live bidding page: server-sent panel updates, the bidder's controls |
 //! | [`officer`] | the officers' view of a listing's applications and deposits; the ineligible list |
 //! | [`numbers`] | deposit account numbers and the bidder numbers people see |
 //! | [`notices`] | transfer notices: the officer's drafting desk, publication, supplements, termination; public notice pages |
@@ -21,6 +22,7 @@ pub mod applications;
 pub mod bank;
 pub mod desk;
 pub mod listings;
+pub mod live;
 pub mod notice_api;
 pub mod notice_data;
 pub mod notice_import;
@@ -85,6 +87,23 @@ fn taking_part(r: Routes) -> Routes {
         "/exchange/admin/ineligible/{id}/lift",
         Roles(EXCHANGE_STAFF),
         officer::lift_ineligible,
+    )
+    .get("/exchange/listings/{id}/live", Public, live::page)
+    .get(
+        "/exchange/listings/{id}/live/panel",
+        Public,
+        live::panel_only,
+    )
+    .get("/exchange/listings/{id}/live/events", Public, live::events)
+    .get(
+        "/exchange/listings/{id}/live/desk",
+        Roles(BIDDERS),
+        live::desk_only,
+    )
+    .post(
+        "/exchange/listings/{id}/live/act",
+        Roles(BIDDERS),
+        live::act,
     )
     // The bank authenticates by its signature, not a session.
     .post("/api/v1/bank/deposits", Public, bank::deposit_callback)

@@ -21,6 +21,19 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
         "/exchange/admin/ineligible/{id}/lift",
         Who::Only(OFFICERS),
     ),
+    ("GET", "/exchange/listings/{id}/live", Who::Anyone),
+    ("GET", "/exchange/listings/{id}/live/panel", Who::Anyone),
+    ("GET", "/exchange/listings/{id}/live/events", Who::Anyone),
+    (
+        "GET",
+        "/exchange/listings/{id}/live/desk",
+        Who::Only(BIDDERS),
+    ),
+    (
+        "POST",
+        "/exchange/listings/{id}/live/act",
+        Who::Only(BIDDERS),
+    ),
     // Authenticated by the bank's signature, not by a session.
     ("POST", "/api/v1/bank/deposits", Who::Signature),
 ];

@@ -5,6 +5,8 @@
 //! [`ManualClock`] the test moves by hand.
 #![allow(dead_code)]
 
+pub mod exchange;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, Response, StatusCode};
 use axum::Router;
