@@ -35,6 +35,7 @@
 //! | [`event`] | [`Event`], [`Fact`], [`Decision`], [`Outcome`] |
 //! | [`state`] | [`ListingState`], the fold |
 //! | [`seal`] | commitments for the reserve, sealed offers and the lottery seed |
+//! | [`reveal`] | giving a listing replayed from its log the openings the server kept |
 //! | [`lottery`] | the recomputable draw |
 //! | [`ids`] | [`Party`], [`BidderNo`], [`Share`], [`Quantity`] |
 
@@ -44,6 +45,7 @@ pub mod ids;
 mod judge;
 pub mod lottery;
 pub mod refusal;
+pub mod reveal;
 pub mod rules;
 pub mod seal;
 pub mod state;
@@ -53,6 +55,7 @@ pub use action::{Action, Partner};
 pub use event::{Cause, Decision, Event, Fact, FailReason, OpenedOffer, Outcome};
 pub use ids::{BidderNo, DecimalError, Party, PartyError, Quantity, Share};
 pub use refusal::{Refusal, Verdict};
+pub use reveal::Unopened;
 pub use rules::{
     Entry, FollowOn, ListingRules, PriceBasis, PriceCap, QuantityUnit, RulesError, Schedule,
     TimedRoundRules,
