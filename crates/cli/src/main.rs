@@ -7,6 +7,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod demo_exchange;
 mod exchange;
 mod serve;
 mod store;
