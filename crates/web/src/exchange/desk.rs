@@ -18,19 +18,32 @@
 //! Deadlines are facts of the state, not of timers: [`Desk::tick`] only
 //! commits what the engine says has already fallen due, stamped with the
 //! instant it fell due.
+//!
+//! Secrets: the log holds only commitments of the reserve, sealed offers
+//! and the lottery seed, so a listing folded from its log cannot decide a
+//! result by itself. Their openings are kept in the store's
+//! `listing_secrets` table — by [`Desk::open`] for those in the rules, by
+//! whoever acts for those an action brings (the officers' reserve page) —
+//! and [`reattach`] gives them back to every listing the desk loads, each
+//! checked against its commitment.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, Mutex};
 use uuid::Uuid;
+use yiwang_core::Money;
 use yiwang_core::{Clock, Timestamp};
 use yiwang_exchange::engine::{
-    Action, EngineError, Event, Fact, Listing, ListingRules, Outcome, Phase, Verdict,
+    Action, EngineError, Event, Fact, FollowOn, Listing, ListingRules, Opening, Outcome, Phase,
+    Verdict,
 };
 use yiwang_exchange::log::{LogEntry, LogWriter};
-use yiwang_store::exchange::{AppendOutcome, EventRow, ListingAppend, Participant};
-use yiwang_store::{Store, StoreError};
+use yiwang_store::exchange::{
+    AppendOutcome, EventRow, ListingAppend, ListingSecretRow, NewListingSecret, Participant,
+    SecretKind,
+};
+use yiwang_store::{AuditCtx, Store, StoreError};
 
 /// How many appends the committer takes into one transaction at most.
 const MAX_BATCH: usize = 2048;
@@ -183,6 +196,92 @@ pub fn summary(engine: &Listing, now: Timestamp) -> serde_json::Value {
     })
 }
 
+/// The secrets in `rules` (the initial reserve's opening, the lottery
+/// seed), as rows for the store's secrets table.
+pub fn rules_secrets(listing_id: Uuid, rules: &ListingRules) -> Vec<NewListingSecret> {
+    let mut out = Vec::new();
+    if let Some(opening) = rules.reserve.opening() {
+        out.push(NewListingSecret {
+            listing_id,
+            kind: SecretKind::Reserve,
+            key: rules.reserve.commitment().to_hex(),
+            // An opening is plain data; serialising it cannot fail.
+            opening_json: serde_json::to_string(opening).unwrap_or_default(),
+        });
+    }
+    if let Some(FollowOn::Lottery { seed }) = rules.price_cap.as_ref().map(|c| &c.then) {
+        if let Some(text) = seed.seed() {
+            out.push(NewListingSecret {
+                listing_id,
+                kind: SecretKind::LotterySeed,
+                key: seed.sha256().to_hex(),
+                opening_json: serde_json::to_string(text).unwrap_or_default(),
+            });
+        }
+    }
+    out
+}
+
+/// Gives a listing folded from its log the openings it lacks, from the
+/// secrets kept for it. A secret that is not kept stays unknown (the
+/// engine then refuses to decide what needs it, and the desk reports a
+/// [`DeskError::Engine`]); one that is kept but does not open its
+/// commitment means the table was tampered with, and is an error. Errors
+/// never quote a kept opening.
+pub fn reattach(engine: &mut Listing, kept: &[ListingSecretRow]) -> Result<(), DeskError> {
+    let missing = engine.unopened();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let code = engine.rules().code.clone();
+    let find = |kind: SecretKind, key: String| {
+        kept.iter()
+            .find(move |s| s.kind == kind && s.key == key)
+            .map(|s| s.opening_json.as_str())
+    };
+    let bad = |what: &str| {
+        DeskError::Corrupt(format!(
+            "listing {code}: the kept {what} does not open its commitment"
+        ))
+    };
+    if let Some(key) = missing.reserve {
+        if let Some(json) = find(SecretKind::Reserve, key.to_hex()) {
+            let opening: Opening<Option<Money>> =
+                serde_json::from_str(json).map_err(|_| bad("reserve"))?;
+            engine.reveal_reserve(opening).map_err(|_| bad("reserve"))?;
+        }
+    }
+    if let Some(key) = missing.lottery_seed {
+        if let Some(json) = find(SecretKind::LotterySeed, key.to_hex()) {
+            let seed: String = serde_json::from_str(json).map_err(|_| bad("lottery seed"))?;
+            engine
+                .reveal_lottery_seed(&seed)
+                .map_err(|_| bad("lottery seed"))?;
+        }
+    }
+    for key in missing.sealed_offers {
+        if let Some(json) = find(SecretKind::SealedOffer, key.to_hex()) {
+            let opening: Opening<Money> =
+                serde_json::from_str(json).map_err(|_| bad("sealed offer"))?;
+            engine
+                .reveal_sealed_offer(opening)
+                .map_err(|_| bad("sealed offer"))?;
+        }
+    }
+    let still = engine.unopened();
+    if !still.is_empty() {
+        // What is missing, by kind only.
+        tracing::warn!(
+            listing = %engine.rules().code,
+            reserve = still.reserve.is_some(),
+            lottery_seed = still.lottery_seed.is_some(),
+            sealed_offers = still.sealed_offers.len(),
+            "listing loaded without some of its secrets"
+        );
+    }
+    Ok(())
+}
+
 impl Desk {
     /// A desk over `store`; spawns its committer task, which ends when the
     /// last clone of the desk is dropped.
@@ -242,6 +341,7 @@ impl Desk {
                 .apply(&e.fact())
                 .map_err(|err| DeskError::Corrupt(format!("entry {}: {err}", e.seq)))?;
         }
+        reattach(&mut engine, &store.listing_secrets(id).await?)?;
         let last = entries.last().expect("non-empty");
         let (updates, _) = broadcast::channel(1024);
         Ok(Live {
@@ -253,10 +353,16 @@ impl Desk {
     }
 
     /// Opens a new listing's log with its rules (entry 1). The listing row
-    /// must exist; secrets in `rules` are sealed in the entry.
+    /// must exist; secrets in `rules` are sealed in the entry, and their
+    /// openings kept in the store first ([`rules_secrets`]), so that the
+    /// listing can be decided after it is reloaded.
     pub async fn open(&self, id: Uuid, rules: ListingRules) -> Result<(), DeskError> {
         let engine = Listing::new(rules.clone()).map_err(|e| DeskError::Corrupt(e.to_string()))?;
         let now = self.inner.clock.now();
+        let ctx = AuditCtx::system("exchange", now.micros());
+        for secret in rules_secrets(id, &rules) {
+            self.inner.store.put_listing_secret(&ctx, secret).await?;
+        }
         let (writer, first) = LogWriter::open(&rules, now);
         let mut append = ListingAppend::entries(id, 0, vec![to_row(&first)]);
         append.summary_json = Some(summary(&engine, now).to_string());
@@ -291,6 +397,10 @@ impl Desk {
     /// Decides `action` at the server's time and returns the verdict once
     /// its entries are committed. `participants` are indexed with the
     /// entries when the action is accepted (for "my listings" pages).
+    ///
+    /// An action that brings a secret (`set_reserve`, `sealed_offer`) must
+    /// have its opening kept in the store before it is acted on: the log
+    /// will hold only the commitment.
     pub async fn act(
         &self,
         id: Uuid,
