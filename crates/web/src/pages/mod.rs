@@ -25,6 +25,8 @@ pub struct NavUser {
     pub display_name: String,
     pub role_label: &'static str,
     pub is_admin: bool,
+    pub is_bidder: bool,
+    pub is_officer: bool,
 }
 
 /// What every page's frame needs.
@@ -76,6 +78,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
                 display_name: u.user.display_name.clone(),
                 role_label: u.user.role.label(),
                 is_admin: u.user.role == Role::Admin,
+                is_bidder: u.user.role == Role::Bidder,
+                is_officer: u.user.role == Role::ExchangeOfficer,
             }),
             csrf,
         })
