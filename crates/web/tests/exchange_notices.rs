@@ -792,6 +792,10 @@ async fn the_public_pages_show_every_seed_figure() {
             assert!(page.body.contains(f), "listing page lacks {f}");
         }
         assert!(!page.body.contains("底价"), "no reserve on the page");
+        assert!(
+            !page.body.contains("/apply"),
+            "applications are not open yet"
+        );
     }
     // Once the listing has begun, the countdown is to the application
     // deadline, then to the listing's end.

@@ -344,6 +344,11 @@ pub fn countdown(
 struct ShowPage {
     chrome: Chrome,
     officer: bool,
+    /// The listing's id, for the application link.
+    id: Uuid,
+    /// Whether applications are open now (the link is shown to everyone;
+    /// the application pages ask for an enterprise account).
+    can_apply: bool,
     code: String,
     location: String,
     district: String,
@@ -459,6 +464,10 @@ pub async fn show(
     render(&ShowPage {
         chrome: chrome.titled(format!("地块 {}", row.code), "exchange"),
         officer: is_officer(&viewer),
+        id: row.id,
+        can_apply: loaded.row.status == yiwang_store::exchange::NoticeStatus::Published
+            && (row.application_start..row.application_deadline).contains(&now.micros())
+            && !matches!(status, "terminated" | "suspended" | "sold" | "failed"),
         code: row.code.clone(),
         location: row.location.clone(),
         district: row.district.clone(),
@@ -482,9 +491,8 @@ pub async fn notices_of(
 ) -> Result<HashMap<Uuid, Loaded>, AppError> {
     let mut out = HashMap::new();
     for row in rows {
-        if !out.contains_key(&row.notice_id) {
-            let loaded = load_public(app, row.notice_id).await?;
-            out.insert(row.notice_id, loaded);
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(row.notice_id) {
+            slot.insert(load_public(app, row.notice_id).await?);
         }
     }
     Ok(out)
