@@ -116,7 +116,7 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<Vec<String>> {
         let mut listings = Vec::new();
         let mut rules = Vec::new();
         for parcel in &notice.parcels {
-            let (listing, r) = plan_listing(parcel, body.district(parcel.code.as_str()), now)
+            let (listing, r) = plan_listing(parcel, body.district(parcel.code.as_str()), None, now)
                 .map_err(|e| anyhow::anyhow!("demo parcel {}: {e:?}", parcel.code))?;
             listings.push(listing);
             rules.push(r);
@@ -141,6 +141,11 @@ async fn open_log(
     now: Timestamp,
 ) -> anyhow::Result<()> {
     let engine = Listing::new(rules.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The initial reserve's opening ("no reserve") is kept, as the desk keeps it.
+    let ctx = AuditCtx::system("demo", now.micros());
+    for secret in desk::rules_secrets(listing.id, &rules) {
+        store.put_listing_secret(&ctx, secret).await?;
+    }
     let (_, first) = LogWriter::open(&rules, now);
     let mut append = ListingAppend::entries(listing.id, 0, vec![desk::to_row(&first)]);
     append.summary_json = Some(desk::summary(&engine, now).to_string());

@@ -369,7 +369,7 @@ async fn refused_publication_lists_every_problem() {
 }
 
 #[tokio::test]
-async fn a_lottery_follow_on_is_refused_until_seeds_can_be_kept() {
+async fn a_lottery_follow_on_publishes_the_seed_hash_and_keeps_the_seed() {
     let app = TestApp::new().await;
     let s = officer(&app).await;
     let id = create_draft(&app, &s, NUMBER_61).await;
@@ -390,15 +390,54 @@ async fn a_lottery_follow_on_is_refused_until_seeds_can_be_kept() {
             Some(&s),
         )
         .await;
-    assert!(parcel.body.contains("摇号种子须由系统保密保存"));
-    let a = publish(&app, &s, id).await;
-    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let codes = problem_codes(&a.body);
+    assert!(parcel
+        .body
+        .contains("摇号种子由系统在发布公告时随机生成并保密保存"));
+    let page = app
+        .get(&format!("/exchange/officer/notices/{id}"), Some(&s))
+        .await;
     assert!(
-        codes.contains(&"lottery_seed_unsupported".to_owned()),
-        "{codes:?}"
+        problem_codes(&page.body).is_empty(),
+        "{:?}",
+        problem_codes(&page.body)
     );
-    assert!(a.body.contains("暂不能发布摇号地块"));
+    let a = publish(&app, &s, id).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+
+    // The notice publishes the seed's hash …
+    let api = app.get("/api/v1/notices", None).await.json();
+    let follow_on = &api["items"][0]["parcels"][0]["rule"]["price_cap"]["follow_on"];
+    assert_eq!(follow_on["kind"], "lottery");
+    let hash = follow_on["seed_sha256"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 64);
+    // … and the seed is kept for the listing, secret, and opens the hash.
+    let listing = app.store.listing_by_code("R20042").await.unwrap().unwrap();
+    let kept = app.store.listing_secrets(listing.id).await.unwrap();
+    let seed = kept
+        .iter()
+        .find(|k| k.kind == yiwang_store::exchange::SecretKind::LotterySeed)
+        .expect("the seed is kept");
+    assert_eq!(seed.key, hash);
+    let text: String = serde_json::from_str(&seed.opening_json).unwrap();
+    assert_eq!(yiwang_exchange::engine::lottery_seed_hash(&text), hash);
+    assert!(kept
+        .iter()
+        .any(|k| k.kind == yiwang_store::exchange::SecretKind::Reserve));
+    for path in [
+        format!("/exchange/notices/{id}"),
+        format!("/exchange/listings/{}", listing.id),
+        "/api/v1/listings".to_owned(),
+        "/api/v1/notices.csv".to_owned(),
+    ] {
+        let body = app.get(&path, None).await.body;
+        assert!(!body.contains(&text), "{path} shows the seed");
+    }
+    let events = app.store.events(listing.id, 0, 10).await.unwrap();
+    assert!(
+        !events[0].payload.contains(&text),
+        "the log holds the hash only"
+    );
+    assert!(events[0].payload.contains(&hash));
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use yiwang_core::{Timestamp, WorkingCalendar};
-use yiwang_exchange::engine::{Listing, ListingRules, Nonce, SealKind, Sealed};
+use yiwang_exchange::engine::{lottery_seed_hash, Listing, ListingRules, Nonce, SealKind, Sealed};
 use yiwang_exchange::notice::listing::listing_rules;
 use yiwang_exchange::notice::{
     validate_for_publication_with, FollowOn, Notice, NoticeStatus, Parcel, PublicationRules,
@@ -135,8 +135,7 @@ pub fn calendar(config: &Config) -> Result<WorkingCalendar, AppError> {
 /// One thing that stops publication, as pages and tests show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// Stable: the exchange crate's problem codes, plus
-    /// `lottery_seed_unsupported` and `listing_rules`.
+    /// Stable: the exchange crate's problem codes, plus `listing_rules`.
     pub code: String,
     pub parcel: Option<String>,
     pub message: String,
@@ -145,16 +144,18 @@ pub struct Problem {
 /// Everything that stops `notice` from being published at `at`, in the
 /// notice's order; empty when it may be published.
 ///
-/// Beyond the statutory checks, a parcel whose price cap is followed by a
-/// lottery is refused: the draw's seed must be kept secret by the server
-/// until the draw, and Yiwang has no secret storage for it yet.
+/// A lottery's seed is drawn at publication ([`draw_lottery_seeds`]), so a
+/// lottery follow-on without a published hash is not a problem here: the
+/// check runs on a copy with seeds drawn.
 pub fn publication_problems(
     notice: &Notice,
     at: Timestamp,
     calendar: &WorkingCalendar,
 ) -> Vec<Problem> {
+    let mut notice = notice.clone();
+    let seeds = draw_lottery_seeds(&mut notice);
     let mut out: Vec<Problem> =
-        match validate_for_publication_with(notice, at, calendar, &PublicationRules::default()) {
+        match validate_for_publication_with(&notice, at, calendar, &PublicationRules::default()) {
             Ok(()) => Vec::new(),
             Err(problems) => problems
                 .into_iter()
@@ -165,23 +166,10 @@ pub fn publication_problems(
                 })
                 .collect(),
         };
-    for parcel in &notice.parcels {
-        if let Some(cap) = &parcel.rule.price_cap {
-            if matches!(cap.follow_on, FollowOn::Lottery { .. }) {
-                out.push(Problem {
-                    code: "lottery_seed_unsupported".to_owned(),
-                    parcel: Some(parcel.code.to_string()),
-                    message: format!(
-                        "地块 {} 达到最高限价后以摇号确定竞得人：摇号种子须由系统保密保存至摇号时公开，本系统尚未提供摇号种子的保密存储，暂不能发布摇号地块；请改用一次报价、竞配建或竞自持，或联系系统管理员",
-                        parcel.code
-                    ),
-                });
-            }
-        }
-    }
     if out.is_empty() {
         for parcel in &notice.parcels {
-            if let Err(e) = listing_rules(parcel, no_reserve(parcel), None) {
+            let seed = seeds.get(parcel.code.as_str()).map(String::as_str);
+            if let Err(e) = listing_rules(parcel, no_reserve(parcel), seed) {
                 out.push(Problem {
                     code: "listing_rules".to_owned(),
                     parcel: Some(parcel.code.to_string()),
@@ -191,6 +179,28 @@ pub fn publication_problems(
         }
     }
     out
+}
+
+/// Draws a fresh random seed (64 hex digits) for every parcel whose price
+/// cap is followed by a lottery, and puts the seed's SHA-256 into the
+/// parcel, where the notice publishes it. Returns the seeds by parcel code:
+/// they go into the listings' rules, and the trading desk keeps them
+/// secret until the draw.
+pub fn draw_lottery_seeds(notice: &mut Notice) -> BTreeMap<String, String> {
+    use rand::RngCore;
+    let mut seeds = BTreeMap::new();
+    for parcel in &mut notice.parcels {
+        if let Some(cap) = &mut parcel.rule.price_cap {
+            if let FollowOn::Lottery { seed_sha256 } = &mut cap.follow_on {
+                let mut bytes = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                let seed = hex::encode(bytes);
+                *seed_sha256 = Some(lottery_seed_hash(&seed));
+                seeds.insert(parcel.code.to_string(), seed);
+            }
+        }
+    }
+    seeds
 }
 
 /// A sealed "no reserve" with a fresh random nonce: listings open without a
@@ -203,12 +213,14 @@ pub fn no_reserve(parcel: &Parcel) -> Sealed<Option<yiwang_core::Money>> {
 }
 
 /// A listing to create for `parcel`, and the rules its log opens with.
+/// `lottery_seed` is the parcel's seed when its follow-on is a lottery.
 pub fn plan_listing(
     parcel: &Parcel,
     district: &str,
+    lottery_seed: Option<&str>,
     now: Timestamp,
 ) -> Result<(NewListing, ListingRules), AppError> {
-    let rules = listing_rules(parcel, no_reserve(parcel), None)
+    let rules = listing_rules(parcel, no_reserve(parcel), lottery_seed)
         .map_err(|e| AppError::field("parcels", e.to_string()))?;
     let engine = Listing::new(rules.clone()).map_err(|e| {
         AppError::field(
@@ -227,6 +239,7 @@ pub fn plan_listing(
         listing_end: schedule.listing_end.micros(),
         application_start: schedule.application_start.micros(),
         application_deadline: schedule.application_deadline.micros(),
+        // Serialised rules carry commitments and hashes, never openings.
         rules_json: serde_json::to_string(&rules).unwrap_or_default(),
         summary_json: super::desk::summary(&engine, now).to_string(),
         status: super::desk::status_code(&engine, now).to_owned(),

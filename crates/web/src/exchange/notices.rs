@@ -39,9 +39,9 @@ use yiwang_store::exchange::{
 use yiwang_store::{Page, StoreError};
 
 use super::notice_data::{
-    calendar, decode, listing_status_at, listing_status_label, load, load_public,
-    notice_status_label, plan_listing, publication_problems, Loaded, NoticeBody, Problem,
-    DISTRICTS,
+    calendar, decode, draw_lottery_seeds, listing_status_at, listing_status_label, load,
+    load_public, notice_status_label, plan_listing, publication_problems, Loaded, NoticeBody,
+    Problem, DISTRICTS,
 };
 use super::notice_import::{file_grids, read_multipart, text_grids, ImportInput};
 use crate::auth::access::{Routes, EXCHANGE_STAFF};
@@ -1598,17 +1598,31 @@ pub async fn publish(
         };
         return render_workspace(&app, chrome, &loaded, x, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
+    let mut version = f.version.unwrap_or(loaded.row.version);
+    let mut body = loaded.body.clone();
+    let seeds = draw_lottery_seeds(&mut body.notice);
+    if !seeds.is_empty() {
+        // The notice publishes the seeds' hashes: they go into the draft
+        // first, and the seeds into the listings' rules below.
+        match save_draft(&app, &viewer, &addr, &loaded, &body, Some(version)).await? {
+            Ok(()) => version += 1,
+            Err(e) => {
+                let x = refuse(vec![e]);
+                return render_workspace(&app, chrome, &loaded, x, StatusCode::CONFLICT).await;
+            }
+        }
+    }
     let mut plans = Vec::new();
-    for parcel in &loaded.notice().parcels {
+    for parcel in &body.notice.parcels {
         plans.push(plan_listing(
             parcel,
-            loaded.body.district(parcel.code.as_str()),
+            body.district(parcel.code.as_str()),
+            seeds.get(parcel.code.as_str()).map(String::as_str),
             now,
         )?);
     }
     let (new_listings, rules): (Vec<_>, Vec<_>) = plans.into_iter().unzip();
     let ctx = app.audit_ctx(&viewer, &addr);
-    let version = f.version.unwrap_or(loaded.row.version);
     let created = match app
         .store
         .publish_notice(&ctx, loaded.row.id, version, now.micros(), new_listings)
