@@ -203,6 +203,8 @@ struct SectionPage {
     chrome: Chrome,
     heading: &'static str,
     intro: &'static str,
+    /// The system's entry points: (address, title, what it holds).
+    links: &'static [(&'static str, &'static str, &'static str)],
     items: &'static [&'static str],
 }
 
@@ -212,6 +214,11 @@ pub async fn exchange_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("土地交易", "exchange"),
         heading: "国有建设用地使用权网上交易",
         intro: "市区国有建设用地使用权通过网上挂牌方式公开出让，竞买申请、保证金缴纳、报价和限时竞价均在网上进行。",
+        links: &[
+            ("/exchange/notices", "出让公告", "已发布的出让公告、补充公告和终止公告"),
+            ("/exchange/listings", "挂牌地块", "按用途、状态、区域、价格查询挂牌地块，进入网上竞价"),
+            ("/exchange/my", "我的竞买", "竞买企业的申请、保证金、竞买资格和竞买号"),
+        ],
         items: &[
             "出让公告：地块位置、用途、面积、规划指标、起始价、加价幅度与保证金",
             "竞买申请与联合竞买，保证金到账后自动取得竞买资格和竞买号",
@@ -227,6 +234,7 @@ pub async fn grid_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("网格服务", "grid"),
         heading: "网格化服务管理 “一张网”",
         intro: "全区划分综合网格和专属网格，每个网格配备网格长，姓名、电话和网格范围向社会公开，群众有事就近找网格。",
+        links: &[],
         items: &[
             "按地址、地图位置或门牌二维码查找所在网格和网格长",
             "网格员巡查走访，隐患和问题随手上报",
@@ -242,6 +250,7 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("企业与职工服务", "services"),
         heading: "企业与职工服务",
         intro: "面向企业的政企通诉求办理和工信E通服务，面向职工的新型学徒制、集体协商和网上调解。",
+        links: &[],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",
             "工信E通：大讲堂在线课程、服务卡、千企询访",
