@@ -9,7 +9,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
-use crate::exchange::notice_api;
+use crate::exchange::{bank, notice_api};
 use crate::pages::admin;
 
 /// The OpenAPI description of `/api/v1`.
@@ -27,8 +27,11 @@ use crate::pages::admin;
         notice_api::notices_csv,
         notice_api::api_listings,
         notice_api::listings_csv,
+        bank::deposit_callback,
     ),
     components(schemas(
+        bank::DepositArrival,
+        bank::DepositAnswer,
         auth::RegisterForm,
         auth::LoginRequest,
         auth::AccountView,
@@ -61,6 +64,7 @@ use crate::pages::admin;
         (name = "accounts", description = "账户与登录"),
         (name = "admin", description = "系统管理"),
         (name = "exchange", description = "土地交易开放数据：出让公告与挂牌地块，无需登录"),
+        (name = "bank", description = "银行保证金到账通知（HMAC-SHA256 签名）"),
     )
 )]
 pub struct ApiDoc;
@@ -76,7 +80,7 @@ pub struct ErrorBody {
 #[allow(dead_code)]
 pub struct ErrorDetail {
     /// Stable code: invalid_input, unauthenticated, forbidden, not_found,
-    /// conflict, rate_limited, csrf_failed, bad_request, internal.
+    /// conflict, rate_limited, csrf_failed, bad_signature, bad_request, internal.
     pub code: String,
     /// What went wrong, in Chinese.
     pub message: String,

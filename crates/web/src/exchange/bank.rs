@@ -99,7 +99,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Reports a deposit arrival (signed by the bank).
-#[utoipa::path(post, path = "/api/v1/bank/deposits", tag = "exchange",
+#[utoipa::path(post, path = "/api/v1/bank/deposits", tag = "bank",
     request_body = DepositArrival,
     params(("X-Bank-Timestamp" = String, Header, description = "Unix time in seconds"),
            ("X-Bank-Signature" = String, Header, description = "hex HMAC-SHA256 of timestamp + \"\\n\" + body")),
