@@ -229,7 +229,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn(purge_sessions(state.clone(), stop_rx));
+    let jobs = tokio::spawn(purge_sessions(state.clone(), stop_rx.clone()));
+    let ticker = tokio::spawn(tick_listings(state.clone(), stop_rx));
     let app = app(state);
     axum::serve(
         listener,
@@ -239,7 +240,47 @@ pub async fn serve(
     .await?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
+    let _ = ticker.await;
     Ok(())
+}
+
+/// Statuses of listings whose deadlines can still fall due.
+const UNDECIDED: &[&str] = &["upcoming", "open", "timed_round", "follow_on", "suspended"];
+
+/// Every second, commits whatever has fallen due on undecided listings
+/// (a listing opening, a timed round starting, a result), so pages and
+/// watchers learn of it without waiting for someone to act. The facts are
+/// stamped with the instant they fell due, not when this job noticed; on
+/// several nodes the log's head check lets only one of them write each.
+async fn tick_listings(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                for status in UNDECIDED {
+                    let query = yiwang_store::exchange::ListingQuery {
+                        status: Some((*status).to_owned()),
+                        ..Default::default()
+                    };
+                    let page = yiwang_store::Page::number(1, yiwang_store::Page::MAX_LIMIT);
+                    let listings = match state.store.list_listings(&query, page).await {
+                        Ok(found) => found.items,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "listing ticker could not read listings");
+                            continue;
+                        }
+                    };
+                    for listing in listings {
+                        if let Err(e) = state.desk.tick(listing.id).await {
+                            tracing::warn!(listing = %listing.code, error = %e, "listing ticker failed");
+                        }
+                    }
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
 }
 
 /// Deletes expired sessions every ten minutes until told to stop.

@@ -322,3 +322,29 @@ impl OneshotEvents for axum::Router {
         self.oneshot(req).await.unwrap()
     }
 }
+
+#[tokio::test]
+async fn a_listing_opens_on_time_without_anyone_acting() {
+    let app = app().await;
+    app.clock.set(ts("2026-11-23T10:00:00+08:00"));
+    let id = listing(&app).await;
+    assert_eq!(
+        app.store.listing(id).await.unwrap().unwrap().status,
+        "upcoming"
+    );
+    let head = app.store.head(id).await.unwrap().unwrap().seq;
+    // Nothing is due yet: a tick writes nothing.
+    assert!(app.state.desk.tick(id).await.unwrap().is_empty());
+    app.clock.set(ts("2026-11-24T09:00:00+08:00"));
+    assert!(
+        app.state.desk.tick(id).await.unwrap().is_empty(),
+        "opening is no fact"
+    );
+    let row = app.store.listing(id).await.unwrap().unwrap();
+    assert_eq!(row.status, "open");
+    assert_eq!(
+        app.store.head(id).await.unwrap().unwrap().seq,
+        head,
+        "the log is unchanged"
+    );
+}

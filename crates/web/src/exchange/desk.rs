@@ -86,6 +86,8 @@ struct Live {
     engine: Listing,
     writer: LogWriter,
     seq: i64,
+    /// The status last written to the listing row.
+    status: String,
     updates: broadcast::Sender<Arc<Update>>,
 }
 
@@ -348,6 +350,7 @@ impl Desk {
             engine,
             writer: LogWriter::resume(last),
             seq: last.seq as i64,
+            status: row.status,
             updates,
         })
     }
@@ -373,6 +376,7 @@ impl Desk {
         }
         let (updates, _) = broadcast::channel(1024);
         *self.slot(id).lock().await = Some(Live {
+            status: status_code(&engine, now).to_owned(),
             engine,
             writer,
             seq: 1,
@@ -457,7 +461,15 @@ impl Desk {
                     return Err(e.into());
                 }
             };
-            if facts.is_empty() {
+            // A terminated notice's listings keep that status whatever
+            // comes after; otherwise the status follows the engine and the
+            // clock (an upcoming listing opens without any fact).
+            let status = if live.status == "terminated" {
+                "terminated"
+            } else {
+                status_code(&live.engine, now)
+            };
+            if facts.is_empty() && status == live.status {
                 return Ok((verdict, vec![]));
             }
             let mut writer = live.writer.clone();
@@ -474,7 +486,7 @@ impl Desk {
                 expected_seq: live.seq,
                 entries: entries.iter().map(to_row).collect(),
                 summary_json: Some(summary(&live.engine, now).to_string()),
-                status: Some(status_code(&live.engine, now).to_owned()),
+                status: Some(status.to_owned()),
                 decided_at,
                 participants: if accepted {
                     participants.clone()
@@ -486,6 +498,7 @@ impl Desk {
                 Ok(AppendOutcome::Appended { head_seq }) => {
                     live.writer = writer;
                     live.seq = head_seq;
+                    live.status = status.to_owned();
                     for entry in &entries {
                         let _ = live.updates.send(Arc::new(Update {
                             listing_id: id,
