@@ -875,7 +875,8 @@ pub trait ExchangeStore: Send + Sync {
         secret: NewListingSecret,
     ) -> StoreResult<SecretPut>;
 
-    /// Every secret kept for a listing, oldest first. Only the trading desk
+    /// Every secret kept for a listing, oldest first (then by kind and
+    /// key). Only the trading desk
     /// and the officers' pages may call this.
     async fn listing_secrets(&self, listing_id: Uuid) -> StoreResult<Vec<ListingSecretRow>>;
 }

@@ -8,6 +8,7 @@
 //! | [`bank`] | the bank's signed deposit callback |
 //! | [`live`] | the live bidding page: server-sent panel updates, the bidder's controls |
 //! | [`officer`] | the officers' view of a listing's applications and deposits; the ineligible list |
+//! | [`reserve`] | the sealed reserve: officers set it before the lock; its opening is kept for the desk |
 //! | [`numbers`] | deposit account numbers and the bidder numbers people see |
 //! | [`notices`] | transfer notices: the officer's drafting desk, publication, supplements, termination; public notice pages |
 //! | [`listings`] | public listing pages: search, filters, figures, status, countdown |
@@ -29,6 +30,7 @@ pub mod notice_import;
 pub mod notices;
 pub mod numbers;
 pub mod officer;
+pub mod reserve;
 
 use crate::auth::access::{Access, Routes, EXCHANGE_STAFF};
 use yiwang_core::Role;
@@ -44,6 +46,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = listings::routes(r);
     let r = notice_api::routes(r);
     let r = taking_part(r);
+    let r = officers_secrets(r);
     r
 }
 
@@ -107,4 +110,14 @@ fn taking_part(r: Routes) -> Routes {
     )
     // The bank authenticates by its signature, not a session.
     .post("/api/v1/bank/deposits", Public, bank::deposit_callback)
+}
+
+/// The sealed reserve.
+fn officers_secrets(r: Routes) -> Routes {
+    use Access::Roles;
+    r.post(
+        "/exchange/admin/listings/{id}/reserve",
+        Roles(EXCHANGE_STAFF),
+        reserve::set_reserve,
+    )
 }

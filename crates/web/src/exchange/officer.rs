@@ -52,6 +52,8 @@ struct ListingDesk {
     status: String,
     apps: Vec<AppRow>,
     txns: Vec<TxnRow>,
+    /// The sealed reserve, its form and the export links' listing.
+    reserve: super::reserve::ReservePanel,
 }
 
 fn outcome_label(code: &str) -> &'static str {
@@ -157,7 +159,9 @@ pub async fn listing_desk(
             },
         })
         .collect();
+    let reserve = super::reserve::panel(&app, &row).await?;
     render(&ListingDesk {
+        reserve,
         chrome: chrome.titled(format!("挂牌管理 {}", row.code), "exchange"),
         code: row.code,
         location: row.location,

@@ -14,6 +14,11 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
     ("POST", "/exchange/my/{id}/consent", Who::Only(BIDDERS)),
     ("GET", "/exchange/my/{id}/slip", Who::Only(BIDDERS)),
     ("GET", "/exchange/admin/listings/{id}", Who::Only(OFFICERS)),
+    (
+        "POST",
+        "/exchange/admin/listings/{id}/reserve",
+        Who::Only(OFFICERS),
+    ),
     ("GET", "/exchange/admin/ineligible", Who::Only(OFFICERS)),
     ("POST", "/exchange/admin/ineligible", Who::Only(OFFICERS)),
     (
