@@ -8,6 +8,7 @@
 //! | [`bank`] | the bank's signed deposit callback |
 //! | [`live`] | the live bidding page: server-sent panel updates, the bidder's controls |
 //! | [`officer`] | the officers' view of a listing's applications and deposits; the ineligible list |
+//! | [`officer_export`] | the officers' XLSX and CSV exports of a listing's applications and deposits |
 //! | [`reserve`] | the sealed reserve: officers set it before the lock; its opening is kept for the desk |
 //! | [`numbers`] | deposit account numbers and the bidder numbers people see |
 //! | [`notices`] | transfer notices: the officer's drafting desk, publication, supplements, termination; public notice pages |
@@ -30,6 +31,7 @@ pub mod notice_import;
 pub mod notices;
 pub mod numbers;
 pub mod officer;
+pub mod officer_export;
 pub mod reserve;
 
 use crate::auth::access::{Access, Routes, EXCHANGE_STAFF};
@@ -47,6 +49,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = notice_api::routes(r);
     let r = taking_part(r);
     let r = officers_secrets(r);
+    let r = officers_exports(r);
     r
 }
 
@@ -119,5 +122,30 @@ fn officers_secrets(r: Routes) -> Routes {
         "/exchange/admin/listings/{id}/reserve",
         Roles(EXCHANGE_STAFF),
         reserve::set_reserve,
+    )
+}
+
+/// The officers' exports of a listing.
+fn officers_exports(r: Routes) -> Routes {
+    use Access::Roles;
+    r.get(
+        "/exchange/admin/listings/{id}/applications.csv",
+        Roles(EXCHANGE_STAFF),
+        officer_export::applications_csv,
+    )
+    .get(
+        "/exchange/admin/listings/{id}/applications.xlsx",
+        Roles(EXCHANGE_STAFF),
+        officer_export::applications_xlsx,
+    )
+    .get(
+        "/exchange/admin/listings/{id}/deposits.csv",
+        Roles(EXCHANGE_STAFF),
+        officer_export::deposits_csv,
+    )
+    .get(
+        "/exchange/admin/listings/{id}/deposits.xlsx",
+        Roles(EXCHANGE_STAFF),
+        officer_export::deposits_xlsx,
     )
 }

@@ -19,6 +19,26 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
         "/exchange/admin/listings/{id}/reserve",
         Who::Only(OFFICERS),
     ),
+    (
+        "GET",
+        "/exchange/admin/listings/{id}/applications.csv",
+        Who::Only(OFFICERS),
+    ),
+    (
+        "GET",
+        "/exchange/admin/listings/{id}/applications.xlsx",
+        Who::Only(OFFICERS),
+    ),
+    (
+        "GET",
+        "/exchange/admin/listings/{id}/deposits.csv",
+        Who::Only(OFFICERS),
+    ),
+    (
+        "GET",
+        "/exchange/admin/listings/{id}/deposits.xlsx",
+        Who::Only(OFFICERS),
+    ),
     ("GET", "/exchange/admin/ineligible", Who::Only(OFFICERS)),
     ("POST", "/exchange/admin/ineligible", Who::Only(OFFICERS)),
     (
