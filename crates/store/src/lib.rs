@@ -18,6 +18,8 @@ pub mod audit;
 pub mod error;
 pub mod exchange;
 pub mod model;
+#[cfg(feature = "sql")]
+pub mod sql_rows;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 

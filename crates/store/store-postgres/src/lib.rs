@@ -35,7 +35,7 @@
 
 mod exchange;
 mod migrate;
-mod rows;
+use yiwang_store::sql_rows as rows;
 pub mod testing;
 
 use std::str::FromStr;

@@ -40,7 +40,7 @@
 
 mod exchange;
 mod migrate;
-mod rows;
+use yiwang_store::sql_rows as rows;
 pub mod testing;
 
 use std::path::PathBuf;

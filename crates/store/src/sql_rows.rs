@@ -1,33 +1,36 @@
-//! Rows as SQLite returns them, and their conversion into the store's types.
+//! Rows as the SQL backends read them, and their conversion into the
+//! store's types. SQLite and PostgreSQL store the same portable column types
+//! (text ids, `i64` times and money, booleans), and sqlx's `FromRow` derive
+//! works for either database, so both backends share these structs.
 //!
 //! Ids and roles are stored as text; reading them back parses them, and a
 //! value that does not parse is reported as [`StoreError::Corrupt`] rather
 //! than silently replaced.
 
+use crate::{AuditRecord, Enterprise, Session, StoreError, User};
 use uuid::Uuid;
 use yiwang_core::Role;
-use yiwang_store::{AuditRecord, Enterprise, Session, StoreError, User};
 
 /// The columns every user query selects, in [`UserRow`]'s order.
-pub(crate) const USER_COLUMNS: &str = "users.id, users.username, users.display_name, \
+pub const USER_COLUMNS: &str = "users.id, users.username, users.display_name, \
      users.role, users.phone, users.enterprise_id, users.active, users.failed_logins, \
      users.locked_until, users.created_at, users.last_login_at";
 
 /// The columns every audit query selects.
-pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor_name, action, object_kind, \
+pub const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor_name, action, object_kind, \
      object_id, detail, client_addr, prev_hash, hash";
 
-pub(crate) fn parse_uuid(column: &str, text: &str) -> Result<Uuid, StoreError> {
+pub fn parse_uuid(column: &str, text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text)
         .map_err(|e| StoreError::Corrupt(format!("{column} {text:?} is not a UUID: {e}")))
 }
 
-fn parse_opt_uuid(column: &str, text: Option<String>) -> Result<Option<Uuid>, StoreError> {
+pub fn parse_opt_uuid(column: &str, text: Option<String>) -> Result<Option<Uuid>, StoreError> {
     text.map(|t| parse_uuid(column, &t)).transpose()
 }
 
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct UserRow {
+pub struct UserRow {
     id: String,
     username: String,
     display_name: String,
@@ -66,14 +69,14 @@ impl TryFrom<UserRow> for User {
 }
 
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct CredentialsRow {
+pub struct CredentialsRow {
     #[sqlx(flatten)]
-    pub(crate) user: UserRow,
-    pub(crate) password_hash: String,
+    pub user: UserRow,
+    pub password_hash: String,
 }
 
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct EnterpriseRow {
+pub struct EnterpriseRow {
     id: String,
     name: String,
     credit_code: String,
@@ -102,7 +105,7 @@ impl TryFrom<EnterpriseRow> for Enterprise {
 /// A session joined with its user; the session's columns are prefixed so
 /// they do not collide with the user's.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct SessionRow {
+pub struct SessionRow {
     s_id_hash: String,
     s_user_id: String,
     s_created_at: i64,
@@ -115,7 +118,7 @@ pub(crate) struct SessionRow {
 }
 
 /// The session columns [`SessionRow`] expects.
-pub(crate) const SESSION_COLUMNS: &str = "sessions.id_hash AS s_id_hash, \
+pub const SESSION_COLUMNS: &str = "sessions.id_hash AS s_id_hash, \
      sessions.user_id AS s_user_id, sessions.created_at AS s_created_at, \
      sessions.last_seen_at AS s_last_seen_at, sessions.expires_at AS s_expires_at, \
      sessions.client_addr AS s_client_addr, sessions.user_agent AS s_user_agent";
@@ -138,7 +141,7 @@ impl TryFrom<SessionRow> for (Session, User) {
 }
 
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct AuditRow {
+pub struct AuditRow {
     seq: i64,
     at: i64,
     actor_id: Option<String>,
@@ -173,7 +176,7 @@ impl TryFrom<AuditRow> for AuditRecord {
 }
 
 /// Converts every row, stopping at the first corrupt one.
-pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+pub fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
 where
     T: TryFrom<R, Error = StoreError>,
 {
