@@ -56,6 +56,42 @@
 //! the others; an error (a broken chain, an unknown listing) refuses the
 //! whole batch, so nothing of it is written.
 //!
+//! ## Several processes: the change feed
+//!
+//! Each server process keeps the listings it serves in memory and pushes
+//! every new entry to its own watchers. An entry another process appended
+//! reaches it through [`ExchangeStore::subscribe_appends`]: after each
+//! commit the store announces, per listing whose log grew, the listing and
+//! its new head ([`AppendNotice::Appended`]), and never before the commit —
+//! so a follower that reads the log on a notice finds the entries there. A
+//! notice carries no entries; the follower reads them with
+//! [`ExchangeStore::events`] after the `seq` it has, which makes a notice
+//! that arrives twice, late or out of order harmless. When notices may have
+//! been lost (the feed reconnected, or fell behind) the feed says so
+//! ([`AppendNotice::Lost`]) and the follower re-reads every listing it holds.
+//!
+//! PostgreSQL announces through `LISTEN`/`NOTIFY`: the `NOTIFY` is sent in
+//! the appending transaction, so PostgreSQL delivers it only if that
+//! transaction commits, to every process listening. SQLite is the
+//! one-process backend: its feed announces the appends made through the
+//! same store (and its clones) in this process only, which is all a server
+//! on one SQLite file has to hear; servers that share their data run on
+//! PostgreSQL.
+//!
+//! # Idempotent requests
+//!
+//! A request that must not be acted on twice (a bid) carries a key chosen
+//! by the client. Its answer is kept in the database, keyed by the account
+//! and the key, so that a retry that lands on another process still gets
+//! the first answer. [`ExchangeStore::claim_request`] claims a key before
+//! the request is acted on — atomically, so of two requests with one key
+//! racing on two processes exactly one acts — and
+//! [`ExchangeStore::answer_request`] keeps its answer. Keys expire (the
+//! caller says when) and [`ExchangeStore::purge_requests`] deletes expired
+//! ones. This is bookkeeping of the kind a session's last-seen time is, not
+//! a change of state: the act itself is in the event log, and none of these
+//! methods writes an audit record.
+//!
 //! # The sealed reserve and other secrets
 //!
 //! The reserve price (底价) has no column in any public table: neither
@@ -598,6 +634,41 @@ pub enum AppendOutcome {
     Stale { head_seq: i64 },
 }
 
+/// What the change feed announces ([`ExchangeStore::subscribe_appends`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendNotice {
+    /// A commit made the listing's log end at `head_seq`.
+    Appended { listing_id: Uuid, head_seq: i64 },
+    /// Notices may have been missed since the last one (the feed
+    /// reconnected or fell behind): re-read every listing that matters.
+    Lost,
+}
+
+/// A subscription to the appends committed to the event logs.
+#[async_trait]
+pub trait AppendFeed: Send {
+    /// The next notice, waiting for one. An error means the feed cannot
+    /// hear for now; calling again retries, and the first notice after a
+    /// recovery is [`AppendNotice::Lost`]. Dropping the feed ends the
+    /// subscription.
+    async fn next(&mut self) -> StoreResult<AppendNotice>;
+}
+
+/// What [`ExchangeStore::claim_request`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestClaim {
+    /// The key was free and is now claimed by this request: act on it,
+    /// then [`answer_request`](ExchangeStore::answer_request) (or
+    /// [`release_request`](ExchangeStore::release_request) when it could
+    /// not be acted on).
+    Claimed,
+    /// Another request with the key is being acted on: there is no answer
+    /// yet.
+    Pending,
+    /// A request with the key was answered; this is that first answer.
+    Answered(String),
+}
+
 /// What a kept secret is; the engine's vocabulary, stored as a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -693,6 +764,41 @@ impl SecretPut {
             SecretPut::New(row) | SecretPut::Same(row) => row,
         }
     }
+}
+
+// --- Deposit refunds ----------------------------------------------------------
+
+/// A deposit paid back, as an officer records it from the bank's advice.
+///
+/// Which deposits are due back, and by when, follows from the listing's
+/// result and the bank's callbacks; the caller works it out and names the
+/// due date here, so that the record keeps what was due when it was paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDepositRefund {
+    /// The arrival paid back, whole.
+    pub bank_txn_id: String,
+    /// When the refund was due, µs.
+    pub due_at: i64,
+    /// The bank's reference of the refund transfer.
+    pub bank_ref: String,
+    /// When the money went back, µs.
+    pub paid_at: i64,
+}
+
+/// A recorded refund. Written once per arrival, never changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DepositRefundRow {
+    pub bank_txn_id: String,
+    /// The arrival's listing, when its account was known.
+    pub listing_id: Option<Uuid>,
+    /// The arrival's amount: a refund pays back the whole arrival.
+    pub amount_fen: i64,
+    pub due_at: i64,
+    pub bank_ref: String,
+    pub paid_at: i64,
+    /// The officer who recorded it.
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: i64,
 }
 
 /// The exchange's storage. See the module documentation for the rules
@@ -861,6 +967,48 @@ pub trait ExchangeStore: Send + Sync {
     /// The end of the listing's log; `None` for an unknown listing.
     async fn head(&self, listing_id: Uuid) -> StoreResult<Option<LogHead>>;
 
+    // --- Several nodes: the change feed and idempotent requests ------------
+
+    /// Subscribes to the appends committed from now on (see "Several
+    /// processes: the change feed" in the module documentation). When this returns, the
+    /// subscription is in place: every later commit that grows a log is
+    /// announced. PostgreSQL hears every process on the database; SQLite
+    /// hears appends made through this store and its clones.
+    async fn subscribe_appends(&self) -> StoreResult<Box<dyn AppendFeed>>;
+
+    /// Claims `(account_id, key)` for a request about to be acted on, at
+    /// `at`, until `expires_at`. One claim wins however many requests race
+    /// on however many processes; the others learn that it is
+    /// [`Pending`](RequestClaim::Pending) or get its
+    /// [`Answered`](RequestClaim::Answered) answer. A key whose claim has
+    /// expired (`expires_at ≤ at`) is free again. Not audited.
+    async fn claim_request(
+        &self,
+        account_id: Uuid,
+        key: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> StoreResult<RequestClaim>;
+
+    /// Keeps the answer to a request this caller claimed; later claims of
+    /// the key get it. Conflict on `key` when the key is not claimed and
+    /// unanswered (released, expired and purged, or answered already).
+    async fn answer_request(
+        &self,
+        account_id: Uuid,
+        key: &str,
+        answer: &str,
+        at: i64,
+    ) -> StoreResult<()>;
+
+    /// Gives up a claim that has no answer, so that a retry acts; an
+    /// answered key is left as it is.
+    async fn release_request(&self, account_id: Uuid, key: &str) -> StoreResult<()>;
+
+    /// Deletes the keys expired at `now` (`expires_at ≤ now`), answered or
+    /// not; returns how many.
+    async fn purge_requests(&self, now: i64) -> StoreResult<u64>;
+
     // --- Secrets --------------------------------------------------------------
 
     /// Keeps the opening of one of a listing's secrets, with an audit
@@ -879,6 +1027,25 @@ pub trait ExchangeStore: Send + Sync {
     /// key). Only the trading desk
     /// and the officers' pages may call this.
     async fn listing_secrets(&self, listing_id: Uuid) -> StoreResult<Vec<ListingSecretRow>>;
+
+    // --- Deposit refunds (results) ------------------------------------------
+
+    /// Records that an arrival was paid back: the refund row, the
+    /// transaction's `refunded_at` (set to `paid_at`, and `refund_due_at`
+    /// to `due_at` when it had none) and an audit record
+    /// (`deposit.refunded`, with the amount, the bank's reference and both
+    /// dates), in one transaction. `NotFound` for an unknown transaction;
+    /// conflict on `status` when it is not judged yet or was already
+    /// refunded (a second record of the same refund changes nothing).
+    async fn record_deposit_refund(
+        &self,
+        ctx: &AuditCtx,
+        refund: NewDepositRefund,
+    ) -> StoreResult<DepositRefundRow>;
+
+    /// The refunds recorded for a listing's deposits, by payment time, then
+    /// by transaction.
+    async fn deposit_refunds(&self, listing_id: Uuid) -> StoreResult<Vec<DepositRefundRow>>;
 }
 
 #[cfg(test)]

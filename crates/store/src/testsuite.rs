@@ -104,6 +104,8 @@ macro_rules! store_tests {
             exchange_writes_keep_the_audit_chain,
             listing_secrets_are_kept_once_and_audited_without_the_opening,
             concurrent_secret_puts_keep_one,
+            deposit_refunds_are_recorded_once_and_audited,
+            concurrent_refund_records_keep_one,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -18,6 +18,7 @@ use super::{
     run_concurrently, MINUTE, T0,
 };
 use crate::audit::GENESIS_HASH;
+use crate::exchange::NewDepositRefund;
 use crate::exchange::{
     AppendOutcome, BankTxn, BankTxnOutcome, BankTxnQuery, EventRow, IneligibleKind,
     IneligibleQuery, ListingAppend, ListingQuery, ListingRow, LogHead, NewDepositAccount,
@@ -2562,4 +2563,216 @@ pub async fn concurrent_secret_puts_keep_one(store: Arc<dyn Store>) {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(store.listing_secrets(listing.id).await.unwrap().len(), 1);
     assert_eq!(audit_total(&*store).await, audited + 1);
+}
+
+// ---------------------------------------------------------------------------
+// Deposit refunds (results)
+
+fn refund(bank_txn_id: &str, due_at: i64, bank_ref: &str, paid_at: i64) -> NewDepositRefund {
+    NewDepositRefund {
+        bank_txn_id: bank_txn_id.to_owned(),
+        due_at,
+        bank_ref: bank_ref.to_owned(),
+        paid_at,
+    }
+}
+
+/// A refund is recorded once, with the bank's reference, against a judged
+/// arrival; the arrival shows it refunded; the record is audited with the
+/// amount, the reference and both dates; listing by listing, refunds come
+/// by payment time.
+pub async fn deposit_refunds_are_recorded_once_and_audited(store: Arc<dyn Store>) {
+    let listing = one_listing(&*store, "R20042").await;
+    let other = one_listing(&*store, "U20041").await;
+    for (account_no, listing_id, app) in [
+        ("3206000001", listing.id, "app-1"),
+        ("3206000002", listing.id, "app-2"),
+        ("3206000003", other.id, "app-3"),
+    ] {
+        store
+            .create_deposit_account(
+                &officer_ctx(T0),
+                deposit_account(account_no, listing_id, app),
+            )
+            .await
+            .unwrap();
+    }
+    for (id, account_no, amount) in [
+        ("BK-1", "3206000001", 232_630_000_000),
+        ("BK-2", "3206000002", 100),
+        ("BK-3", "3206000003", 5_000),
+        ("BK-4", "3206000001", 7),
+    ] {
+        store
+            .record_bank_transaction(&bank_ctx(T0 + 1), bank_txn(id, account_no, amount, T0 + 1))
+            .await
+            .unwrap();
+    }
+    for (id, outcome, due) in [
+        ("BK-1", BankTxnOutcome::Credited, None),
+        ("BK-2", BankTxnOutcome::Late, Some(T0 + 7 * DAY)),
+        ("BK-3", BankTxnOutcome::Credited, None),
+    ] {
+        store
+            .set_bank_transaction_outcome(&bank_ctx(T0 + 2), id, outcome, due)
+            .await
+            .unwrap();
+    }
+    let before = audit_total(&*store).await;
+
+    // Not judged yet: nothing to pay back.
+    expect_conflict(
+        store
+            .record_deposit_refund(&officer_ctx(T0 + 3), refund("BK-4", T0, "R-0", T0 + 3))
+            .await,
+        "status",
+    );
+    expect_not_found(
+        store
+            .record_deposit_refund(&officer_ctx(T0 + 3), refund("BK-X", T0, "R-0", T0 + 3))
+            .await,
+    );
+    assert_eq!(audit_total(&*store).await, before);
+
+    // A credited deposit, due after the result: its due date is kept.
+    let ctx = officer_ctx(T0 + 10 * DAY);
+    let paid = store
+        .record_deposit_refund(
+            &ctx,
+            refund("BK-1", T0 + 9 * DAY, "退款流水 0001", T0 + 8 * DAY),
+        )
+        .await
+        .unwrap();
+    assert_eq!(paid.bank_txn_id, "BK-1");
+    assert_eq!(paid.listing_id, Some(listing.id));
+    assert_eq!(paid.amount_fen, 232_630_000_000);
+    assert_eq!(paid.due_at, T0 + 9 * DAY);
+    assert_eq!(paid.bank_ref, "退款流水 0001");
+    assert_eq!(paid.paid_at, T0 + 8 * DAY);
+    assert_eq!(paid.recorded_by, ctx.actor_id);
+    assert_eq!(paid.recorded_at, T0 + 10 * DAY);
+    let txn = store.bank_transaction("BK-1").await.unwrap().unwrap();
+    assert_eq!(txn.refunded_at, Some(T0 + 8 * DAY));
+    assert_eq!(txn.refund_due_at, Some(T0 + 9 * DAY));
+    assert_eq!(txn.outcome, Some(BankTxnOutcome::Credited));
+
+    // A late arrival keeps the due date the bank's callback set.
+    let late = store
+        .record_deposit_refund(
+            &officer_ctx(T0 + 11 * DAY),
+            refund("BK-2", T0 + 99 * DAY, "R-2", T0 + 5 * DAY),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        late.due_at,
+        T0 + 99 * DAY,
+        "the record keeps what was named"
+    );
+    let txn = store.bank_transaction("BK-2").await.unwrap().unwrap();
+    assert_eq!(txn.refund_due_at, Some(T0 + 7 * DAY));
+    assert_eq!(txn.refunded_at, Some(T0 + 5 * DAY));
+
+    // Once only, whichever way it was recorded.
+    expect_conflict(
+        store
+            .record_deposit_refund(&officer_ctx(T0 + 12 * DAY), refund("BK-1", T0, "R-9", T0))
+            .await,
+        "status",
+    );
+    expect_conflict(
+        store
+            .mark_refunded(&officer_ctx(T0 + 12 * DAY), "BK-1", T0 + 12 * DAY)
+            .await,
+        "status",
+    );
+    assert_eq!(
+        store
+            .bank_transaction("BK-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .refunded_at,
+        Some(T0 + 8 * DAY)
+    );
+
+    // By listing, by payment time.
+    let rows = store.deposit_refunds(listing.id).await.unwrap();
+    assert_eq!(rows, vec![late.clone(), paid.clone()]);
+    assert!(store.deposit_refunds(other.id).await.unwrap().is_empty());
+    assert!(store
+        .deposit_refunds(Uuid::now_v7())
+        .await
+        .unwrap()
+        .is_empty());
+
+    let records = assert_chain(&*store).await;
+    let refunded: Vec<_> = records
+        .iter()
+        .filter(|r| r.action == "deposit.refunded")
+        .collect();
+    assert_eq!(refunded.len(), 2);
+    assert_eq!(audit_total(&*store).await, before + 2);
+    let first = refunded[0];
+    assert_eq!(first.object_kind, "bank_transaction");
+    assert_eq!(first.object_id, "BK-1");
+    assert_eq!(first.actor_id, ctx.actor_id);
+    let d = detail(first);
+    assert_eq!(d["amount_fen"], 232_630_000_000i64);
+    assert_eq!(d["bank_ref"], "退款流水 0001");
+    assert_eq!(d["due_at"], T0 + 9 * DAY);
+    assert_eq!(d["refunded_at"], T0 + 8 * DAY);
+    assert_eq!(d["listing_id"], listing.id.to_string());
+}
+
+/// Two officers recording the same refund at once: one record, one audit.
+pub async fn concurrent_refund_records_keep_one(store: Arc<dyn Store>) {
+    let listing = one_listing(&*store, "R20042").await;
+    store
+        .create_deposit_account(
+            &officer_ctx(T0),
+            deposit_account("3206000001", listing.id, "app-1"),
+        )
+        .await
+        .unwrap();
+    store
+        .record_bank_transaction(
+            &bank_ctx(T0 + 1),
+            bank_txn("BK-1", "3206000001", 500, T0 + 1),
+        )
+        .await
+        .unwrap();
+    store
+        .set_bank_transaction_outcome(&bank_ctx(T0 + 2), "BK-1", BankTxnOutcome::Credited, None)
+        .await
+        .unwrap();
+    let before = audit_total(&*store).await;
+    let results = run_concurrently(8, |i| {
+        let store = store.clone();
+        async move {
+            store
+                .record_deposit_refund(
+                    &officer_ctx(T0 + 3),
+                    refund("BK-1", T0 + DAY, &format!("R-{i}"), T0 + 3),
+                )
+                .await
+        }
+    })
+    .await;
+    let ok: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(ok.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(
+                matches!(e, StoreError::Conflict { field: "status" }),
+                "{e:?}"
+            );
+        }
+    }
+    assert_eq!(
+        store.deposit_refunds(listing.id).await.unwrap(),
+        vec![ok[0].clone()]
+    );
+    assert_eq!(audit_total(&*store).await, before + 1);
+    assert_chain(&*store).await;
 }

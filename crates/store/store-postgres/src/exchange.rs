@@ -23,6 +23,9 @@
 //! lock ever bypassed, the second writer of a `seq` would fail rather than
 //! fork the log.
 //!
+//! The same transaction announces each log that grew on the change feed
+//! (`NOTIFY`, delivered on commit; see the `feed` module).
+//!
 //! State changes that touch listing rows for other reasons (terminating a
 //! notice) lock them in the same order first. Audited writes take the audit
 //! chain's advisory lock last, after their row locks, as elsewhere.
@@ -35,6 +38,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use yiwang_store::audit::GENESIS_HASH;
+use yiwang_store::exchange::{AppendFeed, RequestClaim};
 use yiwang_store::exchange::{
     AppendOutcome, BankTxn, BankTxnOutcome, BankTxnQuery, BankTxnRow, DepositAccountRow,
     EnterpriseListing, EventRow, ExchangeStore, IneligibleKind, IneligibleQuery, IneligibleRow,
@@ -42,11 +46,12 @@ use yiwang_store::exchange::{
     NewNotice, NewSupplement, NoticeEdit, NoticeQuery, NoticeRow, NoticeStatus, Participant,
     Recorded, SupplementRow,
 };
+use yiwang_store::exchange::{DepositRefundRow, NewDepositRefund};
 use yiwang_store::exchange::{ListingSecretRow, NewListingSecret, SecretKind, SecretPut};
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 
 use crate::rows::{convert_all, parse_uuid};
-use crate::{append_audit, clamp, conflict_or_db, db, escape_like, PgStore};
+use crate::{append_audit, clamp, conflict_or_db, db, escape_like, feed, PgStore};
 
 const NOTICE_COLUMNS: &str = "id, number, title, status, body_json, version, created_by, \
      created_at, updated_at, published_at, terminated_at, termination_reason";
@@ -69,6 +74,10 @@ const BANK_COLUMNS: &str = "bank_txn_id, account_no, listing_id, enterprise_id, 
      refunded_at";
 
 const EVENT_COLUMNS: &str = "seq, at, kind, payload, prev_hash, hash";
+
+/// How often [`ExchangeStore::claim_request`] tries a key that is released
+/// between its two statements.
+const CLAIM_ATTEMPTS: usize = 3;
 
 fn parse_opt_uuid(column: &str, text: Option<String>) -> StoreResult<Option<Uuid>> {
     text.map(|t| parse_uuid(column, &t)).transpose()
@@ -1539,6 +1548,22 @@ impl ExchangeStore for PgStore {
             .await
             .map_err(db)?;
         }
+        // Announce every log that grew. A NOTIFY is delivered only if its
+        // transaction commits, and after it (see the `feed` module).
+        let grown: Vec<String> = plan
+            .moves
+            .iter()
+            .filter(|(_, head_move)| head_move.hash.is_some())
+            .map(|(id, head_move)| feed::payload(*id, head_move.seq))
+            .collect();
+        if !grown.is_empty() {
+            sqlx::query("SELECT pg_notify($1, grown) FROM UNNEST($2::text[]) AS grown")
+                .bind(feed::APPENDS_CHANNEL)
+                .bind(grown)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(plan.outcomes)
     }
@@ -1570,6 +1595,107 @@ impl ExchangeStore for PgStore {
                 .await
                 .map_err(db)?;
         Ok(row.map(|(seq, hash)| LogHead { seq, hash }))
+    }
+
+    // --- Several nodes: the change feed and idempotent requests ------------
+
+    async fn subscribe_appends(&self) -> StoreResult<Box<dyn AppendFeed>> {
+        Ok(Box::new(feed::PgAppendFeed::subscribe(&self.pool).await?))
+    }
+
+    async fn claim_request(
+        &self,
+        account_id: Uuid,
+        key: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> StoreResult<RequestClaim> {
+        let account = account_id.to_string();
+        // A row is claimed by whoever inserts it, or takes it over once it
+        // has expired; a racing claim waits for the winner's row lock and
+        // then finds the row taken. Between a lost claim and the read the
+        // winner may release the key; then claim again (a key that keeps
+        // changing hands is reported pending).
+        for _ in 0..CLAIM_ATTEMPTS {
+            let claimed: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO request_answers (account_id, key, claimed_at, expires_at) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT ON CONSTRAINT request_answers_key DO UPDATE \
+                 SET claimed_at = EXCLUDED.claimed_at, answer = NULL, answered_at = NULL, \
+                 expires_at = EXCLUDED.expires_at \
+                 WHERE request_answers.expires_at <= EXCLUDED.claimed_at \
+                 RETURNING claimed_at",
+            )
+            .bind(&account)
+            .bind(key)
+            .bind(at)
+            .bind(expires_at)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+            if claimed.is_some() {
+                return Ok(RequestClaim::Claimed);
+            }
+            let found: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT answer FROM request_answers WHERE account_id = $1 AND key = $2",
+            )
+            .bind(&account)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+            match found {
+                Some(Some(answer)) => return Ok(RequestClaim::Answered(answer)),
+                Some(None) => return Ok(RequestClaim::Pending),
+                None => continue,
+            }
+        }
+        Ok(RequestClaim::Pending)
+    }
+
+    async fn answer_request(
+        &self,
+        account_id: Uuid,
+        key: &str,
+        answer: &str,
+        at: i64,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE request_answers SET answer = $3, answered_at = $4 \
+             WHERE account_id = $1 AND key = $2 AND answer IS NULL",
+        )
+        .bind(account_id.to_string())
+        .bind(key)
+        .bind(answer)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict { field: "key" });
+        }
+        Ok(())
+    }
+
+    async fn release_request(&self, account_id: Uuid, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM request_answers WHERE account_id = $1 AND key = $2 AND answer IS NULL",
+        )
+        .bind(account_id.to_string())
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn purge_requests(&self, now: i64) -> StoreResult<u64> {
+        let purged = sqlx::query("DELETE FROM request_answers WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(purged.rows_affected())
     }
 
     async fn put_listing_secret(
@@ -1649,6 +1775,119 @@ impl ExchangeStore for PgStore {
         .await
         .map_err(db)?;
         convert_all(rows)
+    }
+
+    // --- Deposit refunds (results) ------------------------------------------
+
+    async fn record_deposit_refund(
+        &self,
+        ctx: &AuditCtx,
+        refund: NewDepositRefund,
+    ) -> StoreResult<DepositRefundRow> {
+        let mut tx = self.write().await?;
+        // Locks the arrival's row: a second record of the
+        // same refund waits, then finds it refunded.
+        let current = bank_txn_in(&mut tx, &refund.bank_txn_id).await?;
+        if current.outcome.is_none() || current.refunded_at.is_some() {
+            return Err(state_conflict());
+        }
+        let row = DepositRefundRow {
+            bank_txn_id: current.bank_txn_id.clone(),
+            listing_id: current.listing_id,
+            amount_fen: current.amount_fen,
+            due_at: refund.due_at,
+            bank_ref: refund.bank_ref,
+            paid_at: refund.paid_at,
+            recorded_by: ctx.actor_id,
+            recorded_at: ctx.at,
+        };
+        sqlx::query(
+            "INSERT INTO deposit_refunds (bank_txn_id, listing_id, amount_fen, due_at, bank_ref, \
+             paid_at, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&row.bank_txn_id)
+        .bind(row.listing_id.map(|id| id.to_string()))
+        .bind(row.amount_fen)
+        .bind(row.due_at)
+        .bind(&row.bank_ref)
+        .bind(row.paid_at)
+        .bind(row.recorded_by.map(|id| id.to_string()))
+        .bind(row.recorded_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "UPDATE bank_transactions SET refunded_at = $1, \
+             refund_due_at = COALESCE(refund_due_at, $2) WHERE bank_txn_id = $3",
+        )
+        .bind(row.paid_at)
+        .bind(row.due_at)
+        .bind(&row.bank_txn_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            NewAudit::new("deposit.refunded", "bank_transaction", &row.bank_txn_id).with_detail(
+                json!({
+                    "listing_id": row.listing_id,
+                    "amount_fen": row.amount_fen,
+                    "bank_ref": row.bank_ref,
+                    "due_at": row.due_at,
+                    "refunded_at": row.paid_at,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(row)
+    }
+
+    async fn deposit_refunds(&self, listing_id: Uuid) -> StoreResult<Vec<DepositRefundRow>> {
+        let rows: Vec<RefundDbRow> = sqlx::query_as(&format!(
+            "SELECT {REFUND_COLUMNS} FROM deposit_refunds WHERE listing_id = $1 \
+             ORDER BY paid_at, bank_txn_id"
+        ))
+        .bind(listing_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        convert_all(rows)
+    }
+}
+
+// --- Deposit refunds: the row as read -----------------------------------------
+
+const REFUND_COLUMNS: &str = "bank_txn_id, listing_id, amount_fen, due_at, bank_ref, paid_at, \
+     recorded_by, recorded_at";
+
+#[derive(Debug, sqlx::FromRow)]
+struct RefundDbRow {
+    bank_txn_id: String,
+    listing_id: Option<String>,
+    amount_fen: i64,
+    due_at: i64,
+    bank_ref: String,
+    paid_at: i64,
+    recorded_by: Option<String>,
+    recorded_at: i64,
+}
+
+impl TryFrom<RefundDbRow> for DepositRefundRow {
+    type Error = StoreError;
+
+    fn try_from(row: RefundDbRow) -> StoreResult<DepositRefundRow> {
+        Ok(DepositRefundRow {
+            bank_txn_id: row.bank_txn_id,
+            listing_id: parse_opt_uuid("deposit_refunds.listing_id", row.listing_id)?,
+            amount_fen: row.amount_fen,
+            due_at: row.due_at,
+            bank_ref: row.bank_ref,
+            paid_at: row.paid_at,
+            recorded_by: parse_opt_uuid("deposit_refunds.recorded_by", row.recorded_by)?,
+            recorded_at: row.recorded_at,
+        })
     }
 }
 

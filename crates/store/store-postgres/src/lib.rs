@@ -34,6 +34,7 @@
 //! `REPEATABLE READ, READ ONLY` transaction.
 
 mod exchange;
+mod feed;
 mod migrate;
 use yiwang_store::sql_rows as rows;
 pub mod testing;

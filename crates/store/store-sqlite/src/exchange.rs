@@ -13,7 +13,8 @@
 //! a few multi-row statements.
 //! The commit is one WAL write and, with `synchronous=FULL`, one fsync for
 //! the whole batch. The `(listing_id, seq)` primary key backs the head check
-//! up.
+//! up. Once it has committed, the logs that grew are announced on the
+//! store's change feed (the `feed` module).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -22,6 +23,7 @@ use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 use yiwang_store::audit::GENESIS_HASH;
+use yiwang_store::exchange::{AppendFeed, AppendNotice, RequestClaim};
 use yiwang_store::exchange::{
     AppendOutcome, BankTxn, BankTxnOutcome, BankTxnQuery, BankTxnRow, DepositAccountRow,
     EnterpriseListing, EventRow, ExchangeStore, IneligibleKind, IneligibleQuery, IneligibleRow,
@@ -29,11 +31,12 @@ use yiwang_store::exchange::{
     NewNotice, NewSupplement, NoticeEdit, NoticeQuery, NoticeRow, NoticeStatus, Participant,
     Recorded, SupplementRow,
 };
+use yiwang_store::exchange::{DepositRefundRow, NewDepositRefund};
 use yiwang_store::exchange::{ListingSecretRow, NewListingSecret, SecretKind, SecretPut};
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 
 use crate::rows::{convert_all, parse_uuid};
-use crate::{append_audit, clamp, conflict_or_db, db, escape_like, SqliteStore};
+use crate::{append_audit, clamp, conflict_or_db, db, escape_like, feed, SqliteStore};
 
 /// Rows per multi-row statement. Each statement's SQL text is cached by
 /// sqlx, so full chunks reuse one prepared statement; 64 rows of at most 7
@@ -1504,6 +1507,16 @@ impl ExchangeStore for SqliteStore {
             insert.build().execute(&mut *tx).await.map_err(db)?;
         }
         tx.commit().await.map_err(db)?;
+        // Committed: announce every log that grew (the `feed` module). No
+        // subscriber is not an error.
+        for (id, head_move) in &plan.moves {
+            if head_move.hash.is_some() {
+                let _ = self.appends.send(AppendNotice::Appended {
+                    listing_id: *id,
+                    head_seq: head_move.seq,
+                });
+            }
+        }
         Ok(plan.outcomes)
     }
 
@@ -1534,6 +1547,103 @@ impl ExchangeStore for SqliteStore {
                 .await
                 .map_err(db)?;
         Ok(row.map(|(seq, hash)| LogHead { seq, hash }))
+    }
+
+    // --- Several nodes: the change feed and idempotent requests ------------
+
+    async fn subscribe_appends(&self) -> StoreResult<Box<dyn AppendFeed>> {
+        Ok(Box::new(feed::SqliteAppendFeed {
+            notices: self.appends.subscribe(),
+        }))
+    }
+
+    async fn claim_request(
+        &self,
+        account_id: Uuid,
+        key: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> StoreResult<RequestClaim> {
+        // Claim and read in one write transaction: no other claim or
+        // release runs between the two.
+        let account = account_id.to_string();
+        let mut tx = self.write().await?;
+        let claimed: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO request_answers (account_id, key, claimed_at, expires_at) \
+             VALUES (?, ?, ?, ?) \
+             ON CONFLICT (account_id, key) DO UPDATE \
+             SET claimed_at = excluded.claimed_at, answer = NULL, answered_at = NULL, \
+             expires_at = excluded.expires_at \
+             WHERE request_answers.expires_at <= excluded.claimed_at \
+             RETURNING claimed_at",
+        )
+        .bind(&account)
+        .bind(key)
+        .bind(at)
+        .bind(expires_at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let claim = if claimed.is_some() {
+            RequestClaim::Claimed
+        } else {
+            let answer: Option<String> = sqlx::query_scalar(
+                "SELECT answer FROM request_answers WHERE account_id = ? AND key = ?",
+            )
+            .bind(&account)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            answer.map_or(RequestClaim::Pending, RequestClaim::Answered)
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(claim)
+    }
+
+    async fn answer_request(
+        &self,
+        account_id: Uuid,
+        key: &str,
+        answer: &str,
+        at: i64,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE request_answers SET answer = ?, answered_at = ? \
+             WHERE account_id = ? AND key = ? AND answer IS NULL",
+        )
+        .bind(answer)
+        .bind(at)
+        .bind(account_id.to_string())
+        .bind(key)
+        .execute(&self.writer)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict { field: "key" });
+        }
+        Ok(())
+    }
+
+    async fn release_request(&self, account_id: Uuid, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM request_answers WHERE account_id = ? AND key = ? AND answer IS NULL",
+        )
+        .bind(account_id.to_string())
+        .bind(key)
+        .execute(&self.writer)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn purge_requests(&self, now: i64) -> StoreResult<u64> {
+        let purged = sqlx::query("DELETE FROM request_answers WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(purged.rows_affected())
     }
 
     async fn put_listing_secret(
@@ -1613,6 +1723,119 @@ impl ExchangeStore for SqliteStore {
         .await
         .map_err(db)?;
         convert_all(rows)
+    }
+
+    // --- Deposit refunds (results) ------------------------------------------
+
+    async fn record_deposit_refund(
+        &self,
+        ctx: &AuditCtx,
+        refund: NewDepositRefund,
+    ) -> StoreResult<DepositRefundRow> {
+        let mut tx = self.write().await?;
+        // The writer's transaction holds the database: a second record of the
+        // same refund waits, then finds it refunded.
+        let current = bank_txn_in(&mut tx, &refund.bank_txn_id).await?;
+        if current.outcome.is_none() || current.refunded_at.is_some() {
+            return Err(state_conflict());
+        }
+        let row = DepositRefundRow {
+            bank_txn_id: current.bank_txn_id.clone(),
+            listing_id: current.listing_id,
+            amount_fen: current.amount_fen,
+            due_at: refund.due_at,
+            bank_ref: refund.bank_ref,
+            paid_at: refund.paid_at,
+            recorded_by: ctx.actor_id,
+            recorded_at: ctx.at,
+        };
+        sqlx::query(
+            "INSERT INTO deposit_refunds (bank_txn_id, listing_id, amount_fen, due_at, bank_ref, \
+             paid_at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.bank_txn_id)
+        .bind(row.listing_id.map(|id| id.to_string()))
+        .bind(row.amount_fen)
+        .bind(row.due_at)
+        .bind(&row.bank_ref)
+        .bind(row.paid_at)
+        .bind(row.recorded_by.map(|id| id.to_string()))
+        .bind(row.recorded_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "UPDATE bank_transactions SET refunded_at = ?, \
+             refund_due_at = COALESCE(refund_due_at, ?) WHERE bank_txn_id = ?",
+        )
+        .bind(row.paid_at)
+        .bind(row.due_at)
+        .bind(&row.bank_txn_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            NewAudit::new("deposit.refunded", "bank_transaction", &row.bank_txn_id).with_detail(
+                json!({
+                    "listing_id": row.listing_id,
+                    "amount_fen": row.amount_fen,
+                    "bank_ref": row.bank_ref,
+                    "due_at": row.due_at,
+                    "refunded_at": row.paid_at,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(row)
+    }
+
+    async fn deposit_refunds(&self, listing_id: Uuid) -> StoreResult<Vec<DepositRefundRow>> {
+        let rows: Vec<RefundDbRow> = sqlx::query_as(&format!(
+            "SELECT {REFUND_COLUMNS} FROM deposit_refunds WHERE listing_id = ? \
+             ORDER BY paid_at, bank_txn_id"
+        ))
+        .bind(listing_id.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        convert_all(rows)
+    }
+}
+
+// --- Deposit refunds: the row as read -----------------------------------------
+
+const REFUND_COLUMNS: &str = "bank_txn_id, listing_id, amount_fen, due_at, bank_ref, paid_at, \
+     recorded_by, recorded_at";
+
+#[derive(Debug, sqlx::FromRow)]
+struct RefundDbRow {
+    bank_txn_id: String,
+    listing_id: Option<String>,
+    amount_fen: i64,
+    due_at: i64,
+    bank_ref: String,
+    paid_at: i64,
+    recorded_by: Option<String>,
+    recorded_at: i64,
+}
+
+impl TryFrom<RefundDbRow> for DepositRefundRow {
+    type Error = StoreError;
+
+    fn try_from(row: RefundDbRow) -> StoreResult<DepositRefundRow> {
+        Ok(DepositRefundRow {
+            bank_txn_id: row.bank_txn_id,
+            listing_id: parse_opt_uuid("deposit_refunds.listing_id", row.listing_id)?,
+            amount_fen: row.amount_fen,
+            due_at: row.due_at,
+            bank_ref: row.bank_ref,
+            paid_at: row.paid_at,
+            recorded_by: parse_opt_uuid("deposit_refunds.recorded_by", row.recorded_by)?,
+            recorded_at: row.recorded_at,
+        })
     }
 }
 

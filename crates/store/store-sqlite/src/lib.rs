@@ -39,6 +39,7 @@
 //! one file.
 
 mod exchange;
+mod feed;
 mod migrate;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
@@ -82,6 +83,9 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// `query_only` connections for everything that only reads.
     reader: SqlitePool,
+    /// The change feed: appends committed through this store (the `feed`
+    /// module).
+    appends: tokio::sync::broadcast::Sender<yiwang_store::exchange::AppendNotice>,
 }
 
 pub(crate) type Tx = sqlx::Transaction<'static, Sqlite>;
@@ -118,7 +122,11 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(db)?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            appends: tokio::sync::broadcast::channel(feed::CAPACITY).0,
+        })
     }
 
     /// Starts a write transaction on the writer connection, holding

@@ -35,6 +35,12 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "listing secrets",
         include_str!("../migrations/0003_listing_secrets.sql"),
     ),
+    (4, "refunds", include_str!("../migrations/0004_refunds.sql")),
+    (
+        5,
+        "idempotency",
+        include_str!("../migrations/0005_idempotency.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
