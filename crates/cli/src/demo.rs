@@ -1,11 +1,11 @@
 //! Demo data: an account for every role, so a newcomer can try each part of
-//! Yiwang at once. Loading is idempotent: accounts that exist are left as
-//! they are.
+//! Yiwang at once, and each system's demo data (the exchange's in
+//! [`crate::demo_exchange`]). Loading is idempotent: accounts that exist are
+//! left as they are.
 
-use yiwang_core::{Clock, CreditCode, Role, SystemClock};
-use yiwang_store::{AuditCtx, NewEnterprise, NewUser, Store, StoreError};
-use yiwang_web::auth::password::Hasher;
-use yiwang_web::Config;
+use yiwang_core::{CreditCode, Role};
+use yiwang_store::{AuditCtx, NewEnterprise, NewUser, StoreError};
+use yiwang_web::AppState;
 
 /// The password of every demo account (printed; for demonstration only).
 pub const DEMO_PASSWORD: &str = "Yiwang2026";
@@ -87,13 +87,15 @@ const ENTERPRISES: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Loads the demo accounts and returns their logins.
-pub async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<Login>> {
-    let hasher = Hasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
-    let hash = hasher
+pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
+    let store = &*app.store;
+    let hash = app
+        .hasher
         .hash(DEMO_PASSWORD.to_owned())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let ctx = AuditCtx::system("demo", SystemClock.now().micros());
+    let ctx = AuditCtx::system("demo", app.clock.now().micros());
+    let mut bidders = Vec::new();
     let mut logins = Vec::new();
     for s in STAFF {
         let user = NewUser {
@@ -116,6 +118,7 @@ pub async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<Logi
     for (i, (username, name, code17, legal_rep)) in ENTERPRISES.iter().enumerate() {
         let code = CreditCode::with_check_char(code17)
             .map_err(|e| anyhow::anyhow!("demo credit code {code17}: {e}"))?;
+        bidders.push(code.as_str().to_owned());
         let enterprise = NewEnterprise {
             name: (*name).to_owned(),
             credit_code: code.as_str().to_owned(),
@@ -140,7 +143,7 @@ pub async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<Logi
             name: (*name).to_owned(),
         });
     }
-    crate::demo_exchange::load(store).await?;
+    crate::demo_exchange::load(app, &bidders).await?;
     Ok(logins)
 }
 

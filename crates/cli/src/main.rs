@@ -162,7 +162,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(async {
                 let store = store::open(&config.database_url).await?;
                 store.migrate().await?;
-                let logins = demo::load(&*store, &config).await?;
+                let state = yiwang_web::AppState::new(
+                    store,
+                    config,
+                    std::sync::Arc::new(yiwang_core::SystemClock),
+                )?;
+                let logins = demo::load(&state).await?;
                 demo::print_logins(&logins);
                 anyhow::Ok(())
             })?;

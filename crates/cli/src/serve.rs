@@ -43,16 +43,17 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     init_logging(config.log_format);
     let store = crate::store::open(&config.database_url).await?;
     store.migrate().await?;
+    let listen = config.listen;
+    let state = AppState::new(store, config, Arc::new(SystemClock))?;
     let logins = if demo {
-        Some(crate::demo::load(&*store, &config).await?)
+        Some(crate::demo::load(&state).await?)
     } else {
         None
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
+        .map_err(|e| anyhow::anyhow!("无法监听 {listen}：{e}"))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, config, Arc::new(SystemClock))?;
     println!("一网已启动：http://{addr}/");
     println!(
         "数据库：{}",

@@ -29,6 +29,30 @@ pub struct Config {
     pub calendar_file: Option<String>,
     pub auth: AuthConfig,
     pub bank: BankConfig,
+    pub demo: DemoConfig,
+}
+
+/// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
+/// whoever runs the demo can go through the quote stop, a timed round and
+/// the result the same day: the listing ends `drill_end_s` seconds after
+/// the demo is loaded, quotes stop `drill_quote_stop_s` before that, and
+/// its timed round counts down `drill_countdown_s` from each accepted bid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    pub drill_end_s: u32,
+    pub drill_quote_stop_s: u32,
+    pub drill_countdown_s: u32,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            drill_end_s: 7200,
+            drill_quote_stop_s: 1800,
+            drill_countdown_s: 240,
+        }
+    }
 }
 
 /// The bank's deposit callbacks (`POST /api/v1/bank/deposits`).
@@ -91,6 +115,7 @@ impl Default for Config {
             calendar_file: None,
             auth: AuthConfig::default(),
             bank: BankConfig::default(),
+            demo: DemoConfig::default(),
         }
     }
 }
@@ -209,6 +234,18 @@ impl Config {
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid(
                 "public_url 必须以 http:// 或 https:// 开头".into(),
+            ));
+        }
+        let d = &self.demo;
+        if d.drill_countdown_s == 0 || d.drill_quote_stop_s == 0 {
+            return Err(ConfigError::Invalid(
+                "demo.drill_quote_stop_s 与 demo.drill_countdown_s 必须大于 0".into(),
+            ));
+        }
+        if d.drill_quote_stop_s >= d.drill_end_s {
+            return Err(ConfigError::Invalid(
+                "demo.drill_quote_stop_s 必须小于 demo.drill_end_s（演练须先有挂牌报价时间）"
+                    .into(),
             ));
         }
         Ok(())

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 use yiwang_core::CreditCode;
 use yiwang_exchange::engine::{Action, Listing, Partner, Party, Share, Verdict};
-use yiwang_store::exchange::{ListingRow, NewDepositAccount, Participant};
-use yiwang_store::{Enterprise, Page, StoreError};
+use yiwang_store::exchange::{DepositAccountRow, ListingRow, NewDepositAccount, Participant};
+use yiwang_store::{AuditCtx, Enterprise, Page, StoreError};
 
 use super::numbers::{bidder_number, deposit_account_no};
 use crate::auth::session::ClientAddr;
@@ -293,7 +293,8 @@ pub async fn apply_submit(
                 .map_err(|e| AppError::Internal(e.into()))?;
             match acted.verdict {
                 Verdict::Accepted => {
-                    open_deposit_account(&app, &viewer, &addr, &row, &me).await?;
+                    let ctx = app.audit_ctx(&viewer, &addr);
+                    open_deposit_account(&app, &ctx, row.id, &me).await?;
                     return Ok(Redirect::to(&format!("/exchange/my/{}?ok=applied", row.id))
                         .into_response());
                 }
@@ -313,24 +314,22 @@ pub async fn apply_submit(
     Ok(resp)
 }
 
-/// Gives an accepted application its own deposit account.
-async fn open_deposit_account(
+/// Gives an accepted application, led by `lead`, its own deposit account.
+pub async fn open_deposit_account(
     app: &AppState,
-    viewer: &Viewer,
-    addr: &ClientAddr,
-    row: &ListingRow,
-    me: &Enterprise,
-) -> Result<(), AppError> {
-    let ctx = app.audit_ctx(viewer, addr);
+    ctx: &AuditCtx,
+    listing_id: Uuid,
+    lead: &Enterprise,
+) -> Result<DepositAccountRow, AppError> {
     for _ in 0..5 {
         let account = NewDepositAccount {
             account_no: deposit_account_no(),
-            listing_id: row.id,
-            application_ref: me.credit_code.clone(),
-            enterprise_id: me.id,
+            listing_id,
+            application_ref: lead.credit_code.clone(),
+            enterprise_id: lead.id,
         };
-        match app.store.create_deposit_account(&ctx, account).await {
-            Ok(_) => return Ok(()),
+        match app.store.create_deposit_account(ctx, account).await {
+            Ok(row) => return Ok(row),
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }

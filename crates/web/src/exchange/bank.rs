@@ -163,20 +163,38 @@ pub async fn deposit_callback(
         received_at: now.micros(),
         raw_body: String::from_utf8_lossy(&body).into_owned(),
     };
-    let row = match app.store.record_bank_transaction(&ctx, txn).await? {
-        Recorded::Duplicate(first) => return Ok((StatusCode::OK, Json(answer(&first, true)))),
+    let (row, duplicate) = receive(&app, &ctx, txn).await?;
+    Ok((StatusCode::OK, Json(answer(&row, duplicate))))
+}
+
+/// Records an authenticated arrival, then hands the money to the listing's
+/// engine and records what became of it; returns the stored transaction and
+/// whether it repeats one already received (then nothing else is done).
+/// The callback's work once the bank has proved itself, and the demo's.
+pub async fn receive(
+    app: &AppState,
+    ctx: &AuditCtx,
+    txn: BankTxn,
+) -> Result<(BankTxnRow, bool), AppError> {
+    let amount = Money::from_fen(txn.amount_fen);
+    let row = match app.store.record_bank_transaction(ctx, txn).await? {
+        Recorded::Duplicate(first) => return Ok((first, true)),
         Recorded::New(row) => row,
     };
-    let outcome = credit(&app, &row, amount).await?;
+    let outcome = credit(app, &row, amount).await?;
     let refund_due = match outcome {
         BankTxnOutcome::Credited => None,
-        _ => Some(app.calendar.add_working_days(now, 5).micros()),
+        _ => Some(
+            app.calendar
+                .add_working_days(Timestamp::from_micros(row.received_at), 5)
+                .micros(),
+        ),
     };
     let row = app
         .store
-        .set_bank_transaction_outcome(&ctx, &row.bank_txn_id, outcome, refund_due)
+        .set_bank_transaction_outcome(ctx, &row.bank_txn_id, outcome, refund_due)
         .await?;
-    Ok((StatusCode::OK, Json(answer(&row, false))))
+    Ok((row, false))
 }
 
 /// Hands the money to the listing's engine as a deposit naming the
