@@ -1,185 +1,23 @@
-//! `yiwang bench …`: measures the platform on the machine it runs on, so
-//! that the performance targets (issue 4, item 9) are checked by a command
-//! anyone can rerun rather than claimed.
-//!
-//! `bench exchange` runs its sections in order. A section is one layer
-//! measured under load — today the trading engine in memory — and is a
-//! function returning [`Row`]s of one shape, printed as a table or, with
-//! `--json`, as JSON. Layers that need a database or a server (durable bids
-//! through the store, SSE fan-out) are further entries in [`SECTIONS`];
-//! `--engine-only` keeps the sections that run in memory.
+//! The engine section: decisions of the trading engine in memory, on 1,
+//! 100 and 1,000 concurrent listings, on one thread and on all cores.
 //!
 //! Latency is taken with [`Instant`] around batches of [`BATCH`] decisions
 //! and divided by the batch size: reading the clock around each decision
 //! would cost about as much as the decision itself. The percentiles are
 //! therefore those of the mean decision time per batch.
 
-use clap::Subcommand;
-use serde::Serialize;
-use serde_json::json;
-use std::process::ExitCode;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
-use yiwang_core::{Area, Clock, Money, SystemClock, Timestamp};
+use yiwang_core::{Area, Money, Timestamp};
 use yiwang_exchange::engine::{
     Action, EngineError, Fact, Listing, ListingRules, Nonce, Party, PriceBasis, Refusal, Schedule,
     SealKind, Sealed, TimedRoundRules, Verdict,
 };
 
-#[derive(Debug, Subcommand)]
-pub enum BenchAction {
-    /// Measures the exchange: engine decisions in memory, on 1, 100 and
-    /// 1,000 concurrent listings, on one thread and on all cores.
-    Exchange {
-        /// Only the sections that run in memory (no database, no server).
-        #[arg(long)]
-        engine_only: bool,
-        /// How long each measurement runs, in seconds (e.g. 0.5).
-        #[arg(long, default_value_t = 1.0, value_parser = parse_seconds)]
-        seconds: f64,
-        /// Print the results as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
+use super::{percentile, Options, Report, Row, BIDDERS, LISTING_COUNTS};
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
-        _ => Err(format!(
-            "{text:?} 不是有效的时长：应为大于 0、不超过 3600 的秒数，例如 0.5"
-        )),
-    }
-}
-
-/// What every section is given.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// How long each measurement runs.
-    pub duration: Duration,
-    /// Threads for the "all cores" measurements.
-    pub cores: usize,
-}
-
-/// One measurement.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    /// A stable code for the load (`accepted`, `mixed`, …).
-    pub workload: &'static str,
-    /// The load described in Chinese.
-    pub label: &'static str,
-    pub listings: usize,
-    /// Bidders (or watchers) per listing.
-    pub per_listing: usize,
-    pub threads: usize,
-    /// Operations completed (decisions, acknowledged bids, deliveries).
-    pub operations: u64,
-    /// Of which refused.
-    pub refused: u64,
-    pub seconds: f64,
-    pub per_second: f64,
-    /// Median and 99th percentile of the per-operation time, in ns.
-    pub p50_ns: f64,
-    pub p99_ns: f64,
-}
-
-/// A layer measured by `bench exchange`.
-struct Section {
-    name: &'static str,
-    title: &'static str,
-    /// The target, in Chinese, as the issue states it.
-    target: &'static str,
-    /// Column headings for `per_listing` and `operations`.
-    per_listing: &'static str,
-    operation: &'static str,
-    /// Runs without a database or a server.
-    in_memory: bool,
-    run: fn(&Options) -> anyhow::Result<Vec<Row>>,
-}
-
-/// The sections of `bench exchange`, in the order they run.
-const SECTIONS: &[Section] = &[Section {
-    name: "engine",
-    title: "交易引擎（内存中，不含持久化）",
-    target: "每秒至少 1,000,000 次决策",
-    per_listing: "每宗竞买人",
-    operation: "决策",
-    in_memory: true,
-    run: engine_section,
-}];
-
-pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
-    let BenchAction::Exchange {
-        engine_only,
-        seconds,
-        json,
-    } = action;
-    let options = Options {
-        duration: Duration::from_secs_f64(seconds),
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let started = SystemClock.now();
-    let cpu = cpu_model();
-    if !json {
-        println!("交易所性能测试");
-        println!("  时间：{}（北京时间）", started.format_cn());
-        println!(
-            "  机器：{} 核，{}",
-            options.cores,
-            cpu.as_deref().unwrap_or("处理器型号未知")
-        );
-        println!("  每项测量：{seconds} 秒");
-        if cfg!(debug_assertions) {
-            println!("  注意：这是调试构建，数字远低于发布构建；请用 cargo run --release -- bench exchange");
-        }
-    }
-    let mut sections = Vec::new();
-    for section in SECTIONS.iter().filter(|s| s.in_memory || !engine_only) {
-        let rows = (section.run)(&options)?;
-        if !json {
-            print_table(section, &rows);
-        }
-        sections.push(json!({
-            "name": section.name,
-            "title": section.title,
-            "target": section.target,
-            "rows": rows,
-        }));
-    }
-    if json {
-        let report = json!({
-            "started_at": started.to_rfc3339(),
-            "machine": {
-                "cores": options.cores,
-                "cpu": cpu,
-                "build": if cfg!(debug_assertions) { "debug" } else { "release" },
-            },
-            "seconds_per_measurement": seconds,
-            "sections": sections,
-        });
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The processor's model name as Linux reports it.
-fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, name)| name.trim().to_owned())
-}
-
-// ---------------------------------------------------------------------------
-// The engine in memory.
-
-/// Qualified bidders per listing.
-const BIDDERS: usize = 50;
-/// Concurrent listings measured.
-const LISTING_COUNTS: [usize; 3] = [1, 100, 1_000];
 /// Decisions per latency sample.
-const BATCH: usize = 256;
+pub const BATCH: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Workload {
@@ -209,7 +47,7 @@ impl Workload {
     }
 }
 
-fn engine_section(options: &Options) -> anyhow::Result<Vec<Row>> {
+pub fn section(options: &Options) -> anyhow::Result<Report> {
     let mut rows = Vec::new();
     for workload in [Workload::Accepted, Workload::Mixed] {
         for listings in LISTING_COUNTS {
@@ -229,7 +67,12 @@ fn engine_section(options: &Options) -> anyhow::Result<Vec<Row>> {
             }
         }
     }
-    Ok(rows)
+    Ok(Report {
+        rows,
+        notes: vec![format!(
+            "p50/p99/最大：每批 {BATCH} 次决策的平均每次用时的分位数。"
+        )],
+    })
 }
 
 /// One listing under load, and what drives it.
@@ -250,8 +93,11 @@ struct Driver {
     facts: Vec<Fact>,
 }
 
-fn bench_rules(code: String) -> anyhow::Result<ListingRules> {
-    let t = Timestamp::parse_rfc3339("2021-01-01T00:00:00+08:00")?;
+/// The rules of every benchmark listing: the application window and the
+/// listing both open at `t`, deposits are due a day later, the listing runs
+/// for a year with no reserve, so that bids made from `t` on stay valid
+/// for as long as any measurement runs.
+pub fn bench_rules(code: String, t: Timestamp) -> anyhow::Result<ListingRules> {
     Ok(ListingRules {
         reserve: Sealed::seal(SealKind::Reserve, &code, None, Nonce([0; 32])),
         code,
@@ -279,7 +125,8 @@ fn bench_rules(code: String) -> anyhow::Result<ListingRules> {
 impl Driver {
     /// A listing with [`BIDDERS`] qualified bidders, bidding about to start.
     fn new(index: usize) -> anyhow::Result<Driver> {
-        let rules = bench_rules(format!("BENCH{index:04}"))?;
+        let t = Timestamp::parse_rfc3339("2021-01-01T00:00:00+08:00")?;
+        let rules = bench_rules(format!("BENCH{index:04}"), t)?;
         let t = rules.schedule.listing_start;
         let (increment, start_price, deposit) =
             (rules.increment, rules.start_price, rules.deposit_required);
@@ -468,6 +315,7 @@ fn measure(
         },
         p50_ns: percentile(&samples, 0.50),
         p99_ns: percentile(&samples, 0.99),
+        max_ns: samples.last().copied().unwrap_or(0.0),
     })
 }
 
@@ -526,133 +374,9 @@ fn drive(
     })
 }
 
-/// The nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-// ---------------------------------------------------------------------------
-// The table.
-
-fn print_table(section: &Section, rows: &[Row]) {
-    println!();
-    println!("【{}】目标：{}", section.title, section.target);
-    let header = [
-        "负载".to_owned(),
-        "挂牌数".to_owned(),
-        section.per_listing.to_owned(),
-        "线程".to_owned(),
-        format!("{}数", section.operation),
-        "其中被拒".to_owned(),
-        "用时(秒)".to_owned(),
-        format!("每秒{}", section.operation),
-        "p50".to_owned(),
-        "p99".to_owned(),
-    ];
-    let body: Vec<[String; 10]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.label.to_owned(),
-                grouped(r.listings as u64),
-                r.per_listing.to_string(),
-                r.threads.to_string(),
-                grouped(r.operations),
-                grouped(r.refused),
-                format!("{:.2}", r.seconds),
-                grouped(r.per_second.round() as u64),
-                nanos(r.p50_ns),
-                nanos(r.p99_ns),
-            ]
-        })
-        .collect();
-    let mut widths = header.clone().map(|h| width(&h));
-    for row in &body {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(cell));
-        }
-    }
-    let line = |cells: &[String; 10]| {
-        let mut out = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            let pad = " ".repeat(w - width(cell));
-            if i == 0 {
-                out.push_str(&format!("  {cell}{pad}"));
-            } else {
-                out.push_str(&format!("  {pad}{cell}"));
-            }
-        }
-        println!("{}", out.trim_end());
-    };
-    line(&header);
-    for row in &body {
-        line(row);
-    }
-    println!("  p50/p99：每批 {BATCH} 次操作的平均每次用时的分位数。");
-}
-
-/// Columns a text takes in a terminal: CJK characters take two.
-fn width(text: &str) -> usize {
-    text.chars()
-        .map(|c| match u32::from(c) {
-            0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA000..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
-/// `1234567` as `1,234,567`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn nanos(ns: f64) -> String {
-    if ns < 1_000.0 {
-        format!("{ns:.0} ns")
-    } else if ns < 1_000_000.0 {
-        format!("{:.2} µs", ns / 1_000.0)
-    } else {
-        format!("{:.2} ms", ns / 1_000_000.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_print_grouped() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
-        assert_eq!(nanos(312.4), "312 ns");
-        assert_eq!(nanos(1_250.0), "1.25 µs");
-        assert_eq!(width("负载"), 4);
-        assert_eq!(width("p50"), 3);
-    }
 
     #[test]
     fn shards_are_even_and_never_empty() {
@@ -663,15 +387,6 @@ mod tests {
         assert_eq!(sizes, [1; 10]);
         let mut one = [0u8];
         assert_eq!(split_even(&mut one, 2).len(), 1);
-    }
-
-    #[test]
-    fn percentiles_take_the_nearest_rank() {
-        let samples: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&samples, 0.50), 50.0);
-        assert_eq!(percentile(&samples, 0.99), 99.0);
-        assert_eq!(percentile(&[7.0], 0.99), 7.0);
-        assert_eq!(percentile(&[], 0.5), 0.0);
     }
 
     #[test]
