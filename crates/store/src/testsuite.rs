@@ -23,7 +23,8 @@
 //! [`concurrent_appends_from_several_nodes`] takes several stores on one
 //! database rather than one; each backend calls it from a test of its own
 //! with stores that share no connection pool, as two server processes
-//! would.
+//! would. [`append_feed_crosses_stores`] does too, but only PostgreSQL
+//! calls it: SQLite's change feed is heard within one process by design.
 
 mod exchange;
 
@@ -106,6 +107,9 @@ macro_rules! store_tests {
             concurrent_secret_puts_keep_one,
             deposit_refunds_are_recorded_once_and_audited,
             concurrent_refund_records_keep_one,
+            append_feed_announces_commits,
+            idempotent_requests_keep_the_first_answer,
+            racing_claims_claim_once,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::audit::GENESIS_HASH;
 use crate::exchange::NewDepositRefund;
+use crate::exchange::{AppendFeed, AppendNotice, RequestClaim};
 use crate::exchange::{
     AppendOutcome, BankTxn, BankTxnOutcome, BankTxnQuery, EventRow, IneligibleKind,
     IneligibleQuery, ListingAppend, ListingQuery, ListingRow, LogHead, NewDepositAccount,
@@ -2775,4 +2776,439 @@ pub async fn concurrent_refund_records_keep_one(store: Arc<dyn Store>) {
     );
     assert_eq!(audit_total(&*store).await, before + 1);
     assert_chain(&*store).await;
+}
+
+// ---------------------------------------------------------------------------
+// The change feed
+
+/// How long a test waits for a notice that must come.
+const NOTICE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The next notice of `feed`, failing the test when none comes in time.
+async fn next_notice(feed: &mut Box<dyn AppendFeed>) -> AppendNotice {
+    tokio::time::timeout(NOTICE_WAIT, feed.next())
+        .await
+        .expect("no append notice came")
+        .expect("the append feed failed")
+}
+
+/// A subscriber hears `Appended { listing, head_seq }` once a batch that
+/// grows a log commits — the entries are readable by then — and nothing
+/// for a refused batch, a stale part or a part without entries. Every
+/// subscription hears every commit.
+pub async fn append_feed_announces_commits(store: Arc<dyn Store>) {
+    let a = one_listing(&*store, "R20042").await;
+    let b = one_listing(&*store, "U20041").await;
+    let mut feed = store.subscribe_appends().await.unwrap();
+    let mut second = store.subscribe_appends().await.unwrap();
+
+    let a1 = entries_after(&LogHead::empty(), &bids(0, 3));
+    append_one(&*store, ListingAppend::entries(a.id, 0, a1.clone())).await;
+    let notice = next_notice(&mut feed).await;
+    assert_eq!(
+        notice,
+        AppendNotice::Appended {
+            listing_id: a.id,
+            head_seq: 3
+        }
+    );
+    assert_eq!(next_notice(&mut second).await, notice);
+    // On the notice, the entries are there to read.
+    assert_eq!(store.events(a.id, 0, 100).await.unwrap(), a1);
+
+    // Refused batches, a stale part and a part with no entries announce
+    // nothing: the next notice is the good append that follows them.
+    let mut broken = ListingAppend::entries(a.id, 3, entries_after(&head_of(&a1), &bids(3, 2)));
+    broken.entries[1].prev_hash = "e".repeat(64);
+    let b_first = || ListingAppend::entries(b.id, 0, entries_after(&LogHead::empty(), &bids(9, 1)));
+    expect_corrupt(store.append_events(vec![b_first(), broken]).await);
+    let ghost = ListingAppend::entries(
+        Uuid::now_v7(),
+        0,
+        entries_after(&LogHead::empty(), &bids(0, 1)),
+    );
+    expect_not_found(store.append_events(vec![b_first(), ghost]).await);
+    let stale = ListingAppend::entries(a.id, 1, entries_after(&head_of(&a1[..1]), &bids(5, 1)));
+    assert_eq!(
+        append_one(&*store, stale).await,
+        AppendOutcome::Stale { head_seq: 3 }
+    );
+    let summary_only = ListingAppend {
+        summary_json: Some("{\"bids\":3}".to_owned()),
+        ..ListingAppend::entries(a.id, 3, vec![])
+    };
+    assert_eq!(
+        append_one(&*store, summary_only).await,
+        AppendOutcome::Appended { head_seq: 3 }
+    );
+    append_one(
+        &*store,
+        ListingAppend::entries(b.id, 0, entries_after(&LogHead::empty(), &bids(20, 2))),
+    )
+    .await;
+    let expected = AppendNotice::Appended {
+        listing_id: b.id,
+        head_seq: 2,
+    };
+    assert_eq!(next_notice(&mut feed).await, expected);
+    assert_eq!(next_notice(&mut second).await, expected);
+
+    // A batch over two listings announces each; a part that is stale in
+    // it announces nothing.
+    let a2 = entries_after(&head_of(&a1), &bids(30, 2));
+    let b_head = store.head(b.id).await.unwrap().unwrap();
+    let outcomes = store
+        .append_events(vec![
+            ListingAppend::entries(a.id, 3, a2),
+            ListingAppend::entries(b.id, b_head.seq, entries_after(&b_head, &bids(40, 4))),
+            ListingAppend::entries(b.id, 0, entries_after(&LogHead::empty(), &bids(50, 1))),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            AppendOutcome::Appended { head_seq: 5 },
+            AppendOutcome::Appended { head_seq: 6 },
+            AppendOutcome::Stale { head_seq: 6 },
+        ]
+    );
+    let heard: BTreeSet<(Uuid, i64)> = [next_notice(&mut feed).await, next_notice(&mut feed).await]
+        .into_iter()
+        .map(|notice| match notice {
+            AppendNotice::Appended {
+                listing_id,
+                head_seq,
+            } => (listing_id, head_seq),
+            AppendNotice::Lost => panic!("a notice was lost"),
+        })
+        .collect();
+    assert_eq!(heard, BTreeSet::from([(a.id, 5), (b.id, 6)]));
+
+    // A subscription made after a commit does not hear it.
+    let mut late = store.subscribe_appends().await.unwrap();
+    append_one(
+        &*store,
+        ListingAppend::entries(
+            a.id,
+            5,
+            entries_after(&store.head(a.id).await.unwrap().unwrap(), &bids(60, 1)),
+        ),
+    )
+    .await;
+    assert_eq!(
+        next_notice(&mut late).await,
+        AppendNotice::Appended {
+            listing_id: a.id,
+            head_seq: 6
+        }
+    );
+}
+
+/// Two stores on one database, as two server processes have: a
+/// subscriber on each hears the appends committed through the other. Only
+/// backends whose feed crosses processes (PostgreSQL) call this.
+pub async fn append_feed_crosses_stores(stores: Vec<Arc<dyn Store>>) {
+    assert!(stores.len() >= 2, "needs at least two stores");
+    let listing = one_listing(&*stores[0], "R20042").await;
+    let mut feeds = Vec::new();
+    for store in &stores {
+        feeds.push(store.subscribe_appends().await.unwrap());
+    }
+    let mut head = LogHead::empty();
+    for (i, writer) in stores.iter().enumerate() {
+        let entries = entries_after(&head, &bids(10 * i as i64, 2));
+        let part = ListingAppend::entries(listing.id, head.seq, entries.clone());
+        assert_eq!(
+            append_one(&**writer, part).await,
+            AppendOutcome::Appended {
+                head_seq: head.seq + 2
+            }
+        );
+        head = head_of(&entries);
+        for (j, feed) in feeds.iter_mut().enumerate() {
+            assert_eq!(
+                next_notice(feed).await,
+                AppendNotice::Appended {
+                    listing_id: listing.id,
+                    head_seq: head.seq
+                },
+                "store {j} did not hear store {i}'s append"
+            );
+            // The reader finds the entries on its own store.
+            let read = stores[j]
+                .events(listing.id, head.seq - 2, 10)
+                .await
+                .unwrap();
+            assert_eq!(read, entries);
+        }
+    }
+    // A refused batch on one store announces nothing anywhere.
+    let mut broken =
+        ListingAppend::entries(listing.id, head.seq, entries_after(&head, &bids(90, 2)));
+    broken.entries[1].prev_hash = "e".repeat(64);
+    expect_corrupt(stores[1].append_events(vec![broken]).await);
+    let entries = entries_after(&head, &bids(100, 1));
+    append_one(
+        &*stores[0],
+        ListingAppend::entries(listing.id, head.seq, entries),
+    )
+    .await;
+    for feed in &mut feeds {
+        assert_eq!(
+            next_notice(feed).await,
+            AppendNotice::Appended {
+                listing_id: listing.id,
+                head_seq: head.seq + 1
+            }
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Idempotent requests
+
+/// A bidder account, for the idempotency keys' owner.
+async fn bidder_account(store: &dyn Store, credit_code: &str, username: &str) -> Uuid {
+    let (_, user) = store
+        .register_enterprise(
+            &public_ctx(T0),
+            super::new_enterprise("幂等公司", credit_code),
+            super::new_user(username, username, yiwang_core::Role::Bidder),
+        )
+        .await
+        .unwrap();
+    user.id
+}
+
+/// Claim, wait, answer, release, expire and purge: the life of a key. None
+/// of it is audited.
+pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
+    let alice = bidder_account(&*store, "91320600000000011L", "alice").await;
+    let bob = bidder_account(&*store, "91320600000000012M", "bob").await;
+    let audited = audit_total(&*store).await;
+    let until = T0 + 10 * MINUTE;
+
+    // Claimed once; while unanswered, a repeat is pending.
+    assert_eq!(
+        store.claim_request(alice, "k1", T0, until).await.unwrap(),
+        RequestClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_request(alice, "k1", T0 + 1, until)
+            .await
+            .unwrap(),
+        RequestClaim::Pending
+    );
+    // Keys belong to an account: bob's k1 is another key.
+    assert_eq!(
+        store.claim_request(bob, "k1", T0 + 1, until).await.unwrap(),
+        RequestClaim::Claimed
+    );
+    // Answered: every later claim gets the first answer, and a second
+    // answer is refused.
+    store
+        .answer_request(alice, "k1", "{\"seq\":7}", T0 + 2)
+        .await
+        .unwrap();
+    for at in [T0 + 3, T0 + 4] {
+        assert_eq!(
+            store.claim_request(alice, "k1", at, until).await.unwrap(),
+            RequestClaim::Answered("{\"seq\":7}".to_owned())
+        );
+    }
+    expect_conflict(
+        store
+            .answer_request(alice, "k1", "{\"seq\":8}", T0 + 5)
+            .await,
+        "key",
+    );
+    // Releasing an answered key leaves it answered.
+    store.release_request(alice, "k1").await.unwrap();
+    assert_eq!(
+        store
+            .claim_request(alice, "k1", T0 + 6, until)
+            .await
+            .unwrap(),
+        RequestClaim::Answered("{\"seq\":7}".to_owned())
+    );
+    // Answering a key nobody claimed is refused.
+    expect_conflict(
+        store.answer_request(alice, "never", "{}", T0 + 6).await,
+        "key",
+    );
+
+    // Released without an answer: the next request acts.
+    assert_eq!(
+        store.claim_request(alice, "k2", T0, until).await.unwrap(),
+        RequestClaim::Claimed
+    );
+    store.release_request(alice, "k2").await.unwrap();
+    expect_conflict(store.answer_request(alice, "k2", "{}", T0 + 1).await, "key");
+    assert_eq!(
+        store
+            .claim_request(alice, "k2", T0 + 2, until)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+
+    // An expired claim is free again at `expires_at` exactly, not before,
+    // answered or not.
+    assert_eq!(
+        store
+            .claim_request(alice, "k3", T0, T0 + MINUTE)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_request(alice, "k3", T0 + MINUTE - 1, until)
+            .await
+            .unwrap(),
+        RequestClaim::Pending
+    );
+    assert_eq!(
+        store
+            .claim_request(alice, "k3", T0 + MINUTE, until)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_request(bob, "k4", T0, T0 + MINUTE)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    store
+        .answer_request(bob, "k4", "old", T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_request(bob, "k4", T0 + MINUTE, until)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    store
+        .answer_request(bob, "k4", "new", T0 + MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_request(bob, "k4", T0 + MINUTE + 1, until)
+            .await
+            .unwrap(),
+        RequestClaim::Answered("new".to_owned())
+    );
+
+    // Purge: keys expiring at or before `now` go, answered or not; the
+    // rest stay. Expiries now: alice k1, k2, k3 and bob k1, k4 at `until`;
+    // five keys expiring at T0 + 2 minutes join them.
+    for i in 0..5 {
+        let key = format!("short-{i}");
+        assert_eq!(
+            store
+                .claim_request(alice, &key, T0, T0 + 2 * MINUTE)
+                .await
+                .unwrap(),
+            RequestClaim::Claimed
+        );
+        if i % 2 == 0 {
+            store
+                .answer_request(alice, &key, "done", T0 + 1)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(store.purge_requests(T0 + 2 * MINUTE - 1).await.unwrap(), 0);
+    assert_eq!(store.purge_requests(T0 + 2 * MINUTE).await.unwrap(), 5);
+    assert_eq!(store.purge_requests(T0 + 2 * MINUTE).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .claim_request(alice, "short-0", T0 + 2 * MINUTE, until)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_request(alice, "k1", T0 + 2 * MINUTE, until)
+            .await
+            .unwrap(),
+        RequestClaim::Answered("{\"seq\":7}".to_owned())
+    );
+    assert_eq!(store.purge_requests(until).await.unwrap(), 6);
+    // A purged answer is gone: the key acts again, and answering the old
+    // claim is refused.
+    expect_conflict(store.answer_request(alice, "k3", "{}", until).await, "key");
+    assert_eq!(
+        store
+            .claim_request(alice, "k1", until, until + MINUTE)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+
+    assert_eq!(
+        audit_total(&*store).await,
+        audited,
+        "bookkeeping was audited"
+    );
+}
+
+/// Twenty requests with one key racing: exactly one is claimed, the others
+/// wait; once it is answered, twenty more all get that answer.
+pub async fn racing_claims_claim_once(store: Arc<dyn Store>) {
+    let alice = bidder_account(&*store, "91320600000000013N", "racer").await;
+    let until = T0 + 10 * MINUTE;
+    let claim_all = |at: i64, until: i64| {
+        run_concurrently(20, {
+            let store = store.clone();
+            move |_| {
+                let store = store.clone();
+                async move {
+                    store
+                        .claim_request(alice, "the-key", at, until)
+                        .await
+                        .unwrap()
+                }
+            }
+        })
+    };
+    let claims = claim_all(T0, until).await;
+    let claimed = claims
+        .iter()
+        .filter(|c| **c == RequestClaim::Claimed)
+        .count();
+    assert_eq!(claimed, 1, "claims: {claims:?}");
+    assert!(claims
+        .iter()
+        .all(|c| matches!(c, RequestClaim::Claimed | RequestClaim::Pending)));
+    store
+        .answer_request(alice, "the-key", "first", T0 + 1)
+        .await
+        .unwrap();
+    let claims = claim_all(T0 + 2, until).await;
+    assert!(
+        claims
+            .iter()
+            .all(|c| *c == RequestClaim::Answered("first".to_owned())),
+        "claims: {claims:?}"
+    );
+    // After expiry the race starts afresh, and again one wins.
+    let claims = claim_all(until, until + 10 * MINUTE).await;
+    assert_eq!(
+        claims
+            .iter()
+            .filter(|c| **c == RequestClaim::Claimed)
+            .count(),
+        1,
+        "claims: {claims:?}"
+    );
 }
