@@ -9,6 +9,7 @@
 //! | [`live`] | the live bidding page: server-sent panel updates, the bidder's controls |
 //! | [`officer`] | the officers' view of a listing's applications and deposits; the ineligible list |
 //! | [`officer_export`] | the officers' XLSX and CSV exports of a listing's applications and deposits |
+//! | [`suspension`] | officers suspend a listing with a reason and resume it with a new schedule |
 //! | [`reserve`] | the sealed reserve: officers set it before the lock; its opening is kept for the desk |
 //! | [`numbers`] | deposit account numbers and the bidder numbers people see |
 //! | [`notices`] | transfer notices: the officer's drafting desk, publication, supplements, termination; public notice pages |
@@ -33,6 +34,7 @@ pub mod numbers;
 pub mod officer;
 pub mod officer_export;
 pub mod reserve;
+pub mod suspension;
 
 use crate::auth::access::{Access, Routes, EXCHANGE_STAFF};
 use yiwang_core::Role;
@@ -115,13 +117,23 @@ fn taking_part(r: Routes) -> Routes {
     .post("/api/v1/bank/deposits", Public, bank::deposit_callback)
 }
 
-/// The sealed reserve.
+/// The officers' acts on a listing: the sealed reserve, suspension.
 fn officers_secrets(r: Routes) -> Routes {
     use Access::Roles;
     r.post(
         "/exchange/admin/listings/{id}/reserve",
         Roles(EXCHANGE_STAFF),
         reserve::set_reserve,
+    )
+    .post(
+        "/exchange/admin/listings/{id}/suspend",
+        Roles(EXCHANGE_STAFF),
+        suspension::suspend,
+    )
+    .post(
+        "/exchange/admin/listings/{id}/resume",
+        Roles(EXCHANGE_STAFF),
+        suspension::resume,
     )
 }
 

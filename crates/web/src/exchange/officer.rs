@@ -54,6 +54,8 @@ struct ListingDesk {
     txns: Vec<TxnRow>,
     /// The sealed reserve, its form and the export links' listing.
     reserve: super::reserve::ReservePanel,
+    /// Suspending and resuming the listing.
+    suspension: super::suspension::SuspensionPanel,
 }
 
 fn outcome_label(code: &str) -> &'static str {
@@ -160,8 +162,10 @@ pub async fn listing_desk(
         })
         .collect();
     let reserve = super::reserve::panel(&app, &row).await?;
+    let suspension = super::suspension::panel(&app, &row).await?;
     render(&ListingDesk {
         reserve,
+        suspension,
         chrome: chrome.titled(format!("挂牌管理 {}", row.code), "exchange"),
         code: row.code,
         location: row.location,

@@ -20,6 +20,16 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
         Who::Only(OFFICERS),
     ),
     (
+        "POST",
+        "/exchange/admin/listings/{id}/suspend",
+        Who::Only(OFFICERS),
+    ),
+    (
+        "POST",
+        "/exchange/admin/listings/{id}/resume",
+        Who::Only(OFFICERS),
+    ),
+    (
         "GET",
         "/exchange/admin/listings/{id}/applications.csv",
         Who::Only(OFFICERS),
