@@ -1,6 +1,9 @@
 // Starts a real `yiwang serve` on a free port with a fresh SQLite database and
-// demo data, and a headless Chromium to drive it.
+// demo data, and a headless Chromium to drive it. The server takes the bank's
+// deposit callbacks under a fresh secret; `bankDeposit` signs and sends one as
+// the bank would.
 import { spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +45,7 @@ export async function startYiwang() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const output = [];
+  const bankSecret = randomBytes(32).toString("hex");
   const env = { ...process.env };
   delete env.YIWANG_BIN; // not a configuration key
   const child = spawn(
@@ -53,6 +57,7 @@ export async function startYiwang() {
         YIWANG_PUBLIC_URL: url,
         YIWANG_AUTH__ARGON2_MEMORY_KIB: "1024",
         YIWANG_AUTH__ARGON2_ITERATIONS: "1",
+        YIWANG_BANK__HMAC_SECRET: bankSecret,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -76,6 +81,7 @@ export async function startYiwang() {
     url,
     browser,
     output,
+    bankSecret,
     async stop() {
       await browser.close();
       child.kill("SIGTERM");
@@ -93,4 +99,25 @@ export function creditCode(first17) {
   for (let i = 0; i < 17; i++) sum += chars.indexOf(first17[i]) * weights[i];
   const c = (31 - (sum % 31)) % 31;
   return first17 + chars[c];
+}
+
+// Reports a deposit arrival as the bank does: `POST /api/v1/bank/deposits`,
+// signed with HMAC-SHA256 over the Unix time in seconds, a newline and the
+// body. Returns the HTTP status and the parsed answer.
+export async function bankDeposit(yw, arrival) {
+  const body = JSON.stringify(arrival);
+  const timestamp = Math.floor(Date.now() / 1000).toString();
+  const signature = createHmac("sha256", yw.bankSecret)
+    .update(`${timestamp}\n${body}`)
+    .digest("hex");
+  const r = await fetch(`${yw.url}/api/v1/bank/deposits`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-bank-timestamp": timestamp,
+      "x-bank-signature": signature,
+    },
+    body,
+  });
+  return { status: r.status, answer: await r.json() };
 }
