@@ -1,9 +1,11 @@
 //! `yiwang exchange …`: tools for the land exchange's trading rules and its
-//! event log, usable without a server or a database.
+//! event log, all but `export` usable without a server or a database.
 //!
 //! - `simulate` dry-runs a scenario and prints the outcome;
 //! - `log` runs a scenario the same way and writes the listing's event log
 //!   as JSON lines, so that anyone can produce a log offline;
+//! - `export` writes a real listing's event log from the database, as JSON
+//!   lines in the same format, so that it can be published or archived;
 //! - `verify` checks a log's hash chain and re-runs the listing from it,
 //!   so that anyone holding a published log can check the outcome without
 //!   trusting the exchange.
@@ -43,6 +45,17 @@ pub enum ExchangeAction {
         /// The scenario file.
         file: String,
     },
+    /// Writes a listing's event log from the database as JSON lines, the
+    /// format `verify` reads, to standard output or to a file.
+    Export {
+        /// The listing's code (e.g. U20041) or id.
+        listing: String,
+        /// Write the log to this file instead of standard output.
+        #[arg(long)]
+        out: Option<String>,
+        #[command(flatten)]
+        db: crate::DbArgs,
+    },
     /// Checks an event log (JSON lines) offline: its hash chain, then a
     /// re-run of every entry through the trading rules; prints the result.
     Verify {
@@ -54,8 +67,16 @@ pub enum ExchangeAction {
     },
 }
 
-pub fn run(action: ExchangeAction) -> anyhow::Result<ExitCode> {
+/// Runs an action; `config_file` is the `--config` given, for `export`.
+pub fn run(action: ExchangeAction, config_file: Option<&str>) -> anyhow::Result<ExitCode> {
     match action {
+        ExchangeAction::Export { listing, out, db } => {
+            let config = crate::load_config(config_file, Some(&db))?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(export(&config.database_url, &listing, out.as_deref()))
+        }
         ExchangeAction::Simulate { file } => {
             let input = read_scenario(&file)?;
             match yiwang_exchange::scenario::simulate(&input) {
@@ -85,6 +106,62 @@ pub fn run(action: ExchangeAction) -> anyhow::Result<ExitCode> {
         }
         ExchangeAction::Verify { file, json } => verify(&file, json),
     }
+}
+
+/// How many entries `export` reads from the store at a time.
+const EXPORT_PAGE: u32 = 5000;
+
+/// `export`: the listing's stored entries, in order, as `log::to_jsonl`
+/// writes them. The stored rows are the entries exactly (the desk chains
+/// them with the log's own hash), so nothing is recomputed here: a log
+/// that was tampered with in the database exports as it is, and `verify`
+/// catches it.
+async fn export(database_url: &str, listing: &str, out: Option<&str>) -> anyhow::Result<ExitCode> {
+    let store = crate::store::open(database_url).await?;
+    let row = match uuid::Uuid::try_parse(listing) {
+        Ok(id) => store.listing(id).await?,
+        Err(_) => store.listing_by_code(listing).await?,
+    };
+    let Some(row) = row else {
+        eprintln!("错误：挂牌项目“{listing}”不存在（请给出地块编号，例如 U20041，或挂牌项目 ID）");
+        return Ok(ExitCode::from(1));
+    };
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = store.events(row.id, after, EXPORT_PAGE).await?;
+        for event in &batch {
+            let entry = yiwang_web::exchange::desk::from_row(&row.code, event).map_err(|e| {
+                anyhow::anyhow!(
+                    "挂牌项目 {} 的第 {} 条日志无法读取：{e}",
+                    row.code,
+                    event.seq
+                )
+            })?;
+            entries.push(entry);
+        }
+        match batch.last() {
+            Some(last) if batch.len() == EXPORT_PAGE as usize => after = last.seq,
+            _ => break,
+        }
+    }
+    if entries.is_empty() {
+        eprintln!("错误：挂牌项目 {} 尚无交易日志", row.code);
+        return Ok(ExitCode::from(1));
+    }
+    let text = log::to_jsonl(&entries);
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| anyhow::anyhow!("无法写入文件 {path}：{e}"))?;
+            eprintln!(
+                "已导出挂牌项目 {} 的交易日志：{} 条，写入 {path}",
+                row.code,
+                entries.len()
+            );
+        }
+        None => write_stdout(&text)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_scenario(file: &str) -> anyhow::Result<String> {

@@ -126,7 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .build()
     };
     match cli.command {
-        Command::Exchange { action } => exchange::run(action),
+        Command::Exchange { action } => exchange::run(action, cli.config.as_deref()),
         Command::Bench { action } => bench::run(action),
         Command::Config {
             action: ConfigAction::Print,

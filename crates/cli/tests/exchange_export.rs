@@ -1,0 +1,233 @@
+//! `yiwang exchange export`: a real listing's event log, taken from the
+//! database after bids, is exactly what `yiwang exchange verify` reads and
+//! accepts; a line edited afterwards is caught at its entry.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use serde_json::Value;
+use yiwang_core::{Money, SystemClock};
+use yiwang_exchange::engine::{Action, Party, Verdict};
+use yiwang_exchange::log::from_jsonl;
+use yiwang_store::Store;
+use yiwang_web::exchange::desk::Desk;
+
+fn yiwang() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yiwang"));
+    // The tests' own configuration must not leak in from the environment.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("YIWANG_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("YIWANG_AUTH__ARGON2_MEMORY_KIB", "64");
+    c.env("YIWANG_AUTH__ARGON2_ITERATIONS", "1");
+    c
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "yiwang-export-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The database of this run and a store on it: a fresh SQLite file, or a
+/// fresh PostgreSQL database when `YIWANG_TEST_BACKEND=postgres`.
+struct Db {
+    url: String,
+    store: Arc<dyn Store>,
+    _pg: Option<yiwang_store_postgres::testing::TestDatabase>,
+}
+
+async fn database(dir: &TempDir) -> Db {
+    if std::env::var("YIWANG_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let (store, guard) = yiwang_store_postgres::testing::fresh().await;
+        let admin = yiwang_store_postgres::testing::admin_url();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Db {
+            url: format!("{base}/{}", guard.name()),
+            store: Arc::new(store),
+            _pg: Some(guard),
+        }
+    } else {
+        let url = format!("sqlite://{}", dir.path("y.db"));
+        let store = yiwang_store_sqlite::SqliteStore::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        Db {
+            url,
+            store: Arc::new(store),
+            _pg: None,
+        }
+    }
+}
+
+fn yuan(n: i64) -> Money {
+    Money::from_yuan(n).unwrap()
+}
+
+/// The credit code of a demo bidder's enterprise.
+async fn party_of(store: &dyn Store, username: &str) -> Party {
+    let user = store.credentials(username).await.unwrap().unwrap().user;
+    let enterprise = store
+        .enterprise(user.enterprise_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    Party::parse(&enterprise.credit_code).unwrap()
+}
+
+fn verify_json(file: &str) -> (i32, Value) {
+    let (code, out, err) = run(yiwang().args(["exchange", "verify", "--json", file]));
+    let report = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    (code, report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_log_verifies_and_a_tampered_one_does_not() {
+    let dir = TempDir::new();
+    let db = database(&dir).await;
+    let url = db.url.clone();
+    let (code, _, err) = run(yiwang().args(["demo", "--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+
+    // Bids on U20041 through the desk, as the live page places them: three
+    // accepted, one refused (refusals are logged too).
+    let store = db.store.clone();
+    let listing = store.listing_by_code("U20041").await.unwrap().unwrap();
+    let desk = Desk::new(store.clone(), Arc::new(SystemClock));
+    let first = party_of(&*store, "bidder1").await;
+    let second = party_of(&*store, "bidder2").await;
+    let before = store.head(listing.id).await.unwrap().unwrap().seq;
+    let bids = [
+        (&first, 490, true),
+        (&second, 500, true),
+        (&first, 500, false),
+        (&first, 520, true),
+    ];
+    for (party, price, accepted) in bids {
+        let action = Action::Bid {
+            party: party.clone(),
+            price: yuan(price),
+        };
+        let acted = desk.act(listing.id, &action, vec![]).await.unwrap();
+        assert_eq!(
+            matches!(acted.verdict, Verdict::Accepted),
+            accepted,
+            "{price}: {:?}",
+            acted.verdict
+        );
+    }
+    let head = store.head(listing.id).await.unwrap().unwrap();
+    assert_eq!(head.seq, before + 4);
+    drop(desk);
+
+    // To standard output, by code.
+    let (code, log, err) =
+        run(yiwang().args(["exchange", "export", "U20041", "--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+    let entries = from_jsonl(&log).unwrap();
+    assert_eq!(entries.len() as i64, head.seq);
+    assert!(entries.iter().all(|e| e.listing == "U20041"));
+    assert_eq!(entries.last().unwrap().hash, head.hash);
+    let accepted: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"bid_accepted\""))
+        .collect();
+    assert_eq!(accepted.len(), 3, "{log}");
+
+    // To a file, by id: the same text.
+    let file = dir.path("u20041.jsonl");
+    let (code, _, err) = run(yiwang().args([
+        "exchange",
+        "export",
+        &listing.id.to_string(),
+        "--out",
+        &file,
+        "--database-url",
+        &url,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("{} 条", head.seq)), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), log);
+
+    // It verifies, and the re-run reaches the high bid of 520.
+    let (code, report) = verify_json(&file);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["status"], "verified");
+    assert_eq!(report["entries"], head.seq);
+    assert_eq!(report["head"], head.hash.as_str());
+    assert_eq!(report["listing"], "U20041");
+    assert_eq!(
+        report["progress"]["high_bid"]["price"], "520.00",
+        "{report}"
+    );
+    let (code, text, _) = run(yiwang().args(["exchange", "verify", &file]));
+    assert_eq!(code, 0, "{text}");
+
+    // A price edited in the file breaks the chain at its entry.
+    let seq = log
+        .lines()
+        .position(|l| l.contains("\"bid_accepted\"") && l.contains("\"500.00\""))
+        .unwrap()
+        + 1;
+    let tampered: String = log
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = if i + 1 == seq {
+                l.replacen("\"500.00\"", "\"5000.00\"", 1)
+            } else {
+                l.to_owned()
+            };
+            l + "\n"
+        })
+        .collect();
+    assert_ne!(tampered, log);
+    let bad = dir.path("tampered.jsonl");
+    std::fs::write(&bad, &tampered).unwrap();
+    let (code, out, _) = run(yiwang().args(["exchange", "verify", &bad]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("事件日志校验未通过"), "{out}");
+    assert!(
+        out.contains(&format!("第 {seq} 条的哈希与其内容不符")),
+        "{out}"
+    );
+    let (code, report) = verify_json(&bad);
+    assert_eq!(code, 1);
+    assert_eq!(report["problem"]["seq"], seq);
+    assert_eq!(report["problem"]["kind"], "hash");
+
+    // A listing that does not exist is named.
+    let (code, out, err) =
+        run(yiwang().args(["exchange", "export", "X99999", "--database-url", &url]));
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("挂牌项目“X99999”不存在"), "{err}");
+}
