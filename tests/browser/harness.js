@@ -38,7 +38,9 @@ async function waitReady(url, child, output) {
   throw new Error(`yiwang did not become ready:\n${output.join("")}`);
 }
 
-export async function startYiwang() {
+// `env` adds configuration (environment variables such as
+// `YIWANG_DEMO__DRILL_END_S`) to the server's.
+export async function startYiwang({ env: extra = {} } = {}) {
   const bin = process.env.YIWANG_BIN;
   if (!bin) throw new Error("YIWANG_BIN must name the yiwang binary");
   const dir = mkdtempSync(join(tmpdir(), "yiwang-browser-"));
@@ -58,6 +60,7 @@ export async function startYiwang() {
         YIWANG_AUTH__ARGON2_MEMORY_KIB: "1024",
         YIWANG_AUTH__ARGON2_ITERATIONS: "1",
         YIWANG_BANK__HMAC_SECRET: bankSecret,
+        ...extra,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },

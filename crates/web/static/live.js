@@ -1,7 +1,24 @@
 // The live bidding page: countdowns on the server's clock, +/- increment
-// buttons, and a confirmation before a bid far above the minimum.
+// buttons, and a confirmation before a bid far above the minimum. When a
+// countdown runs out the panel and the bidder's controls are fetched again
+// (a deadline such as the quote stop changes what may be done without any
+// new event to push).
 (function () {
   var offset = 0; // server time minus this browser's time, in ms
+  var passed = {}; // deadlines already refreshed for
+  // Slack after a deadline before refreshing, so that the server's ticker
+  // has committed what falls due.
+  var AFTER_DEADLINE_MS = 1200;
+  function refreshAfter(deadline) {
+    if (passed[deadline] || typeof htmx === "undefined") { return; }
+    passed[deadline] = true;
+    setTimeout(function () {
+      ["panel", "bidder"].forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el) { htmx.trigger(el, "deadline"); }
+      });
+    }, AFTER_DEADLINE_MS);
+  }
   function syncClock() {
     var p = document.querySelector("[data-server-now]");
     if (p) { offset = Date.parse(p.getAttribute("data-server-now")) - Date.now(); }
@@ -21,6 +38,7 @@
       var out = el.querySelector(".countdown-left");
       var at = Date.parse(el.getAttribute("data-deadline"));
       if (out && !isNaN(at)) { out.textContent = at <= now ? "已到时间" : left(at - now); }
+      if (!isNaN(at) && at <= now) { refreshAfter(el.getAttribute("data-deadline")); }
     });
   }
   function fen(text) {
@@ -52,7 +70,24 @@
       if (window.confirm("您的报价超过最低有效报价五个加价幅度以上，确认提交吗？")) { e.detail.issueRequest(true); }
     }
   });
-  document.addEventListener("htmx:afterSwap", syncClock);
+  // A refresh of the bidder's controls (after an update or a deadline)
+  // keeps the answer to the bidder's last action on screen: the update
+  // that the action itself caused may arrive just after the answer.
+  var lastAnswer = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target.id !== "bidder") { return; }
+    var verb = e.detail.requestConfig && e.detail.requestConfig.verb;
+    var shown = e.detail.target.querySelector("[data-code]");
+    lastAnswer = verb === "get" && shown ? shown.cloneNode(true) : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    syncClock();
+    var target = e.detail.target;
+    if (target.id !== "bidder" || !lastAnswer || target.querySelector("[data-code]")) { return; }
+    var heading = target.querySelector(".bidder-desk h2");
+    if (heading) { heading.after(lastAnswer); }
+    lastAnswer = null;
+  });
   syncClock();
   tick();
   setInterval(tick, 500);
