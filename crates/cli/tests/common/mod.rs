@@ -1,0 +1,410 @@
+//! What the tests that run real `yiwang serve` processes share: the
+//! command with a clean environment, a throw-away database, a server child
+//! process, and a small HTTP/1.1 client over tokio's `TcpStream` (login,
+//! bids through the live act route, server-sent events), so that no HTTP
+//! client library is needed.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use yiwang_store::Store;
+
+/// The demo accounts' password.
+pub const DEMO_PASSWORD: &str = "Yiwang2026";
+
+/// The binary, without any `YIWANG_…` setting of the test's environment,
+/// and with cheap password hashing.
+pub fn yiwang() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yiwang"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("YIWANG_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("YIWANG_AUTH__ARGON2_MEMORY_KIB", "64");
+    c.env("YIWANG_AUTH__ARGON2_ITERATIONS", "1");
+    c
+}
+
+/// Runs a command to its end: exit code, standard output, standard error.
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "yiwang-{tag}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A database for one test, a store on it for the test's own reads, and
+/// what keeps it alive.
+pub struct Db {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    _pg: Option<yiwang_store_postgres::testing::TestDatabase>,
+    _dir: TempDir,
+}
+
+/// A fresh SQLite file, or a fresh PostgreSQL database when
+/// `YIWANG_TEST_BACKEND=postgres`.
+pub async fn database(tag: &str) -> Db {
+    if std::env::var("YIWANG_TEST_BACKEND").as_deref() == Ok("postgres") {
+        postgres_database(tag).await
+    } else {
+        let dir = TempDir::new(tag);
+        let url = format!("sqlite://{}", dir.path("y.db"));
+        let store = yiwang_store_sqlite::SqliteStore::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        Db {
+            url,
+            store: Arc::new(store),
+            _pg: None,
+            _dir: dir,
+        }
+    }
+}
+
+/// A fresh PostgreSQL database (see `yiwang_store_postgres::testing`).
+pub async fn postgres_database(tag: &str) -> Db {
+    let (store, guard) = yiwang_store_postgres::testing::fresh().await;
+    let admin = yiwang_store_postgres::testing::admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Db {
+        url: format!("{base}/{}", guard.name()),
+        store: Arc::new(store),
+        _pg: Some(guard),
+        _dir: TempDir::new(tag),
+    }
+}
+
+/// Loads the demo into `url` (bidder1 and bidder2 qualified for U20041).
+pub fn load_demo(url: &str) {
+    let (code, _, err) = run(yiwang().args(["demo", "--database-url", url]));
+    assert_eq!(code, 0, "yiwang demo: {err}");
+}
+
+/// A `yiwang serve` child process on a free port; killed (SIGKILL) when
+/// dropped.
+pub struct Server {
+    child: Child,
+    /// `127.0.0.1:port`.
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `yiwang serve` on `url` and waits until it listens.
+    pub fn start(url: &str) -> Server {
+        let mut child = yiwang()
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
+            .env("YIWANG_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines
+            .next()
+            .expect("the server ended before it listened")
+            .unwrap();
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_owned();
+        // Keep reading, so that the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Server { child, addr }
+    }
+
+    /// Kills the process with SIGKILL: no graceful shutdown, no flush.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Decodes a chunked body.
+fn unchunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&raw[..end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or(0);
+        raw = &raw[end + 2..];
+        if size == 0 || raw.len() < size {
+            out.extend_from_slice(&raw[..size.min(raw.len())]);
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = raw.get(size + 2..).unwrap_or(&[]);
+    }
+}
+
+/// One request on a connection of its own (`Connection: close`).
+pub async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<Answer> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no complete answer"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = &raw[split + 4..];
+    let body = if chunked {
+        unchunk(body)
+    } else {
+        body.to_vec()
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// A signed-in bidder's cookies: its session, and a CSRF token of its own
+/// choosing (the double-submit check compares the cookie with the header).
+#[derive(Debug, Clone)]
+pub struct Bidder {
+    pub username: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Signs in through `POST /api/v1/session`.
+pub async fn login(addr: &str, username: &str) -> Bidder {
+    let body = serde_json::json!({"username": username, "password": DEMO_PASSWORD}).to_string();
+    let answer = request(
+        addr,
+        "POST",
+        "/api/v1/session",
+        &[("Content-Type", "application/json")],
+        &body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "login {username}: {}", answer.body);
+    let session = answer
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .find_map(|(_, v)| v.strip_prefix("yiwang_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("no session cookie")
+        .to_owned();
+    let csrf = uuid::Uuid::now_v7().simple().to_string();
+    Bidder {
+        username: username.to_owned(),
+        cookie: format!("yiwang_session={session}; yiwang_csrf={csrf}"),
+        csrf,
+    }
+}
+
+/// A bid's answer: `(verdict, code)` as the act route gives them, or the
+/// HTTP status when it was not answered with a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BidAnswer {
+    Verdict { accepted: bool, code: String },
+    Status(u16, String),
+}
+
+/// Bids `price` (yuan, e.g. "490.00") on a listing through
+/// `POST /exchange/listings/{id}/live/act`, asking for JSON.
+pub async fn bid(
+    addr: &str,
+    bidder: &Bidder,
+    listing: uuid::Uuid,
+    price: &str,
+    key: &str,
+) -> std::io::Result<BidAnswer> {
+    let body = format!("action=bid&price={price}&key={key}");
+    let answer = request(
+        addr,
+        "POST",
+        &format!("/exchange/listings/{listing}/live/act"),
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+            ("Cookie", &bidder.cookie),
+            ("X-CSRF-Token", &bidder.csrf),
+        ],
+        &body,
+    )
+    .await?;
+    if answer.status != 200 {
+        return Ok(BidAnswer::Status(answer.status, answer.body));
+    }
+    let v: serde_json::Value = serde_json::from_str(&answer.body)
+        .map_err(|e| std::io::Error::other(format!("{e}: {}", answer.body)))?;
+    Ok(BidAnswer::Verdict {
+        accepted: v["verdict"] == "accepted",
+        code: v["code"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The `data-seq` and the current price of a listing's live panel.
+pub async fn panel(addr: &str, listing: uuid::Uuid) -> (i64, String) {
+    let answer = request(
+        addr,
+        "GET",
+        &format!("/exchange/listings/{listing}/live/panel"),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let seq = answer
+        .body
+        .split("data-seq=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no data-seq in {}", answer.body));
+    let price = answer
+        .body
+        .split("当前价 <strong>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_else(|| panic!("no price in {}", answer.body))
+        .to_owned();
+    (seq, price)
+}
+
+/// Follows a listing's server-sent events until `stop` says so; returns
+/// the ids (log sequence numbers) of the `panel` events received, in order.
+pub async fn watch(
+    addr: String,
+    listing: uuid::Uuid,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    connected: tokio::sync::oneshot::Sender<()>,
+) -> Vec<i64> {
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "GET /exchange/listings/{listing}/live/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let mut connected = Some(connected);
+    loop {
+        tokio::select! {
+            read = stream.read(&mut buf) => {
+                let n = read.unwrap();
+                if n == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                if raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                    if let Some(tx) = connected.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no answer to the event stream");
+    let text = String::from_utf8_lossy(&unchunk(&raw[split + 4..])).into_owned();
+    let mut ids = Vec::new();
+    for event in text.split("\n\n") {
+        let is_panel = event.lines().any(|l| l == "event: panel");
+        let id = event
+            .lines()
+            .find_map(|l| l.strip_prefix("id: "))
+            .and_then(|s| s.trim().parse().ok());
+        if let (true, Some(id)) = (is_panel, id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
