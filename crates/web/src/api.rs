@@ -9,7 +9,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
-use crate::exchange::{bank, notice_api};
+use crate::exchange::{bank, notice_api, results};
 use crate::pages::admin;
 
 /// The OpenAPI description of `/api/v1`.
@@ -27,6 +27,7 @@ use crate::pages::admin;
         notice_api::notices_csv,
         notice_api::api_listings,
         notice_api::listings_csv,
+        results::api_results,
         bank::deposit_callback,
     ),
     components(schemas(
@@ -56,6 +57,9 @@ use crate::pages::admin;
         notice_api::ListingsPageData,
         notice_api::ListingData,
         notice_api::ResultData,
+        results::PublishedResultsPage,
+        results::PublishedResultData,
+        results::WinnerData,
         ErrorBody,
         ErrorDetail,
         FieldErrorView,
@@ -63,7 +67,7 @@ use crate::pages::admin;
     tags(
         (name = "accounts", description = "账户与登录"),
         (name = "admin", description = "系统管理"),
-        (name = "exchange", description = "土地交易开放数据：出让公告与挂牌地块，无需登录"),
+        (name = "exchange", description = "土地交易开放数据：出让公告、挂牌地块与交易结果，无需登录"),
         (name = "bank", description = "银行保证金到账通知（HMAC-SHA256 签名）"),
     )
 )]

@@ -354,6 +354,9 @@ pub struct MyApplication {
     pub bidder_no: Option<u32>,
     pub account_no: Option<String>,
     pub account_amount: String,
+    /// What became of the application's deposits after the result (due
+    /// back by when, paid back, kept as earnest money).
+    pub refunds: Vec<String>,
 }
 
 fn my_application(row: &ListingRow, engine: &Listing, code: &str) -> Option<MyApplication> {
@@ -405,6 +408,7 @@ fn my_application(row: &ListingRow, engine: &Listing, code: &str) -> Option<MyAp
             required.format_grouped(),
             required.to_wan_yuan_string()
         ),
+        refunds: Vec::new(),
     })
 }
 
@@ -428,6 +432,7 @@ async fn load_mine(
             .find(|a| a.enterprise_id == me.id)
             .map(|a| a.account_no);
     }
+    mine.refunds = super::results::refund_notes(app, row, &mine.lead_code).await?;
     Ok(mine)
 }
 
@@ -452,7 +457,7 @@ pub async fn my_list(
         .await?;
     let mut rows = Vec::new();
     for l in found.items {
-        if let Some(m) = app
+        if let Some(mut m) = app
             .desk
             .view(l.listing.id, |e| {
                 my_application(&l.listing, e, &me.credit_code)
@@ -460,6 +465,7 @@ pub async fn my_list(
             .await
             .map_err(|e| AppError::Internal(e.into()))?
         {
+            m.refunds = super::results::refund_notes(&app, &l.listing, &m.lead_code).await?;
             rows.push(m);
         }
     }

@@ -11,6 +11,7 @@
 //! | [`officer_export`] | the officers' XLSX and CSV exports of a listing's applications and deposits |
 //! | [`suspension`] | officers suspend a listing with a reason and resume it with a new schedule |
 //! | [`reserve`] | the sealed reserve: officers set it before the lock; its opening is kept for the desk |
+//! | [`results`] | results (成交公示, 流拍), the confirmation of sale, deposit refunds, the result export |
 //! | [`numbers`] | deposit account numbers and the bidder numbers people see |
 //! | [`notices`] | transfer notices: the officer's drafting desk, publication, supplements, termination; public notice pages |
 //! | [`listings`] | public listing pages: search, filters, figures, status, countdown |
@@ -34,6 +35,7 @@ pub mod numbers;
 pub mod officer;
 pub mod officer_export;
 pub mod reserve;
+pub mod results;
 pub mod suspension;
 
 use crate::auth::access::{Access, Routes, EXCHANGE_STAFF};
@@ -52,6 +54,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = taking_part(r);
     let r = officers_secrets(r);
     let r = officers_exports(r);
+    let r = results::routes(r);
     r
 }
 

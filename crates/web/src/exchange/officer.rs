@@ -56,6 +56,8 @@ struct ListingDesk {
     reserve: super::reserve::ReservePanel,
     /// Suspending and resuming the listing.
     suspension: super::suspension::SuspensionPanel,
+    /// Deposits due back after the result, and the refund form.
+    refunds: super::results::RefundPanel,
 }
 
 fn outcome_label(code: &str) -> &'static str {
@@ -163,9 +165,11 @@ pub async fn listing_desk(
         .collect();
     let reserve = super::reserve::panel(&app, &row).await?;
     let suspension = super::suspension::panel(&app, &row).await?;
+    let refunds = super::results::panel(&app, &row).await?;
     render(&ListingDesk {
         reserve,
         suspension,
+        refunds,
         chrome: chrome.titled(format!("挂牌管理 {}", row.code), "exchange"),
         code: row.code,
         location: row.location,

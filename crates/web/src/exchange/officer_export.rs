@@ -301,28 +301,35 @@ pub fn to_csv(table: &Table) -> String {
 /// The table as an XLSX workbook of one sheet: bold headers, text as text,
 /// amounts as numbers with two decimals.
 pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    to_xlsx_book(&[table])
+}
+
+/// The tables as one XLSX workbook, a sheet each, in order.
+pub fn to_xlsx_book(tables: &[&Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00");
-    let sheet = book.add_worksheet();
-    sheet.set_name(table.sheet)?;
-    for (c, h) in table.headers.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (r, row) in table.rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Text(s) => sheet.write_string(r, c, s)?,
-                // Fen fit an f64 exactly far beyond any deposit.
-                Cell::Money(m) => {
-                    sheet.write_number_with_format(r, c, m.fen() as f64 / 100.0, &money)?
-                }
-            };
+    for table in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(table.sheet)?;
+        for (c, h) in table.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold)?;
         }
+        for (r, row) in table.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c, s)?,
+                    // Fen fit an f64 exactly far beyond any deposit.
+                    Cell::Money(m) => {
+                        sheet.write_number_with_format(r, c, m.fen() as f64 / 100.0, &money)?
+                    }
+                };
+            }
+        }
+        sheet.autofit();
     }
-    sheet.autofit();
     book.save_to_buffer()
 }
 
