@@ -757,3 +757,49 @@ async fn a_failed_listing_shows_why_and_every_deposit_goes_back() {
         mine.body
     );
 }
+
+#[tokio::test]
+async fn a_listing_below_its_reserve_fails_without_showing_the_reserve() {
+    let app = app().await;
+    let id = listing(&app).await;
+    let officer = app.user("officer1", Role::ExchangeOfficer).await;
+    let session = app.session_for(&officer).await;
+    let set = app
+        .post_form(
+            &format!("/exchange/admin/listings/{id}/reserve"),
+            &[("reserve", "19876.54")],
+            Some(&session),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let (user, code, bidder) = enterprise(&app, "jianghai").await;
+    app.post_form(
+        &format!("/exchange/listings/{id}/apply"),
+        &[],
+        Some(&bidder),
+    )
+    .await;
+    let account = my_account(&app, id, &bidder).await;
+    let paid = pay(&app, "BK-1", &account, "2326300000", "jianghai 有限公司").await;
+    assert_eq!(paid.json()["outcome"], "credited");
+    bid(&app, id, &code, "18470").await;
+
+    app.clock.set(ts("2026-12-10T11:00:00+08:00"));
+    let page = app
+        .get(&format!("/exchange/listings/{id}/result"), None)
+        .await;
+    assert!(page.body.contains("本宗地流拍"), "{}", page.body);
+    assert!(page.body.contains("最高报价未达到底价"));
+    let api = app.get("/api/v1/results", None).await;
+    assert_eq!(api.json()["items"][0]["reason"], "below_reserve");
+    for body in [&page.body, &api.body] {
+        assert!(!body.contains("19876") && !body.contains("19,876"));
+        assert!(!body.contains("jianghai") && !body.contains(code.as_str()));
+    }
+    // Its deposit goes back, due five working days after the decision.
+    let bidder = app.session_for(&user).await;
+    let mine = app.get(&format!("/exchange/my/{id}"), Some(&bidder)).await;
+    assert!(mine
+        .body
+        .contains("保证金待退还，应于2026年12月17日 11:00:00前退还"));
+}
