@@ -200,29 +200,56 @@ pub async fn suspend(
     }
     let ctx = app.audit_ctx(&viewer, &addr);
     let detail = json!({ "code": row.code, "reason": reason });
+    let action = Action::Suspend { reason };
+    match act_audited(
+        &app,
+        &ctx,
+        &row,
+        "exchange.listing.suspend",
+        detail,
+        &action,
+    )
+    .await?
+    {
+        None => Ok(back(&row)),
+        Some(message) => refused(&app, chrome, row, keep, message).await,
+    }
+}
+
+/// Audits the officer's act (`audit_action`, with `detail`), then has the
+/// desk act; a refusal is audited too (`….refused`, with its code).
+/// Returns the refusal's message, if refused.
+async fn act_audited(
+    app: &AppState,
+    ctx: &yiwang_store::AuditCtx,
+    row: &ListingRow,
+    audit_action: &str,
+    detail: serde_json::Value,
+    action: &Action,
+) -> Result<Option<String>, AppError> {
     app.store
         .audit(
-            &ctx,
-            NewAudit::new("exchange.listing.suspend", "listing", row.id).with_detail(detail),
+            ctx,
+            NewAudit::new(audit_action, "listing", row.id).with_detail(detail),
         )
         .await?;
     let acted = app
         .desk
-        .act(row.id, &Action::Suspend { reason }, vec![])
+        .act(row.id, action, vec![])
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     match acted.verdict {
-        Verdict::Accepted => Ok(back(&row)),
+        Verdict::Accepted => Ok(None),
         Verdict::Refused(r) => {
             let detail = json!({ "code": row.code, "refusal": r.code() });
+            let refused = format!("{audit_action}.refused");
             app.store
                 .audit(
-                    &ctx,
-                    NewAudit::new("exchange.listing.suspend.refused", "listing", row.id)
-                        .with_detail(detail),
+                    ctx,
+                    NewAudit::new(&refused, "listing", row.id).with_detail(detail),
                 )
                 .await?;
-            refused(&app, chrome, row, keep, r.message_zh().to_owned()).await
+            Ok(Some(r.message_zh().to_owned()))
         }
     }
 }
@@ -291,34 +318,13 @@ pub async fn resume(
         "listing_end": new.listing_end.to_rfc3339(),
         "deadline": deadline.map(Timestamp::to_rfc3339),
     });
-    app.store
-        .audit(
-            &ctx,
-            NewAudit::new("exchange.listing.resume", "listing", row.id).with_detail(detail),
-        )
-        .await?;
     let action = Action::Resume {
         schedule: new,
         deadline,
     };
-    let acted = app
-        .desk
-        .act(row.id, &action, vec![])
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    match acted.verdict {
-        Verdict::Accepted => Ok(back(&row)),
-        Verdict::Refused(r) => {
-            let detail = json!({ "code": row.code, "refusal": r.code() });
-            app.store
-                .audit(
-                    &ctx,
-                    NewAudit::new("exchange.listing.resume.refused", "listing", row.id)
-                        .with_detail(detail),
-                )
-                .await?;
-            refused(&app, chrome, row, keep, r.message_zh().to_owned()).await
-        }
+    match act_audited(&app, &ctx, &row, "exchange.listing.resume", detail, &action).await? {
+        None => Ok(back(&row)),
+        Some(message) => refused(&app, chrome, row, keep, message).await,
     }
 }
 
