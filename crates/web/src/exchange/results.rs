@@ -1321,4 +1321,92 @@ mod tests {
             "最高报价未达到底价"
         );
     }
+
+    fn row() -> ListingRow {
+        ListingRow {
+            id: Uuid::nil(),
+            notice_id: Uuid::nil(),
+            code: "R20042".into(),
+            location: "龙腾路东、星湖大道北".into(),
+            land_use: "居住用地".into(),
+            district: String::new(),
+            start_price_fen: 1_847_000,
+            listing_start: 0,
+            listing_end: 0,
+            application_start: 0,
+            application_deadline: 0,
+            rules_json: "{}".into(),
+            summary_json: "{}".into(),
+            status: "sold".into(),
+            decided_at: Some(0),
+            created_at: 0,
+        }
+    }
+
+    fn sold_with_quantity() -> PublicResult {
+        PublicResult {
+            listing_id: Uuid::nil(),
+            code: "R20042".into(),
+            location: "龙腾路东、星湖大道北".into(),
+            land_use: "居住用地".into(),
+            district: String::new(),
+            sold: true,
+            winners: vec![Winner {
+                name: "甲公司".into(),
+                credit_code: "91320600000000001X".into(),
+                share: "100.00".into(),
+                lead: true,
+            }],
+            bidder_no: Some(1234),
+            basis: PriceBasis::Unit,
+            price: Some(Money::from_fen(2_150_000)),
+            total_price: Some(Money::from_fen(270_792_048_500)),
+            quantity: Some(("1500.00".into(), "配建面积", "平方米")),
+            quantity_unit: Some(QuantityUnit::M2),
+            fail_reason: None,
+            decided_at: Timestamp::parse_rfc3339("2026-12-10T11:04:00+08:00").unwrap(),
+            deposit_required: Money::from_fen(232_630_000_000),
+        }
+    }
+
+    #[test]
+    fn a_sale_with_a_quantity_exports_and_publishes_it() {
+        let r = sold_with_quantity();
+        assert_eq!(
+            r.quantity_text().as_deref(),
+            Some("配建面积 1500.00 平方米")
+        );
+        assert_eq!(r.winner_line(), "甲公司");
+        let table = result_table(&row(), Some(&r));
+        assert_eq!(table.rows.len(), 1);
+        let cells = &table.rows[0];
+        assert_eq!(cells.len(), RESULT_HEADERS.len());
+        assert_eq!(cells[3], Cell::Text("成交".into()));
+        assert_eq!(cells[7], Cell::Text("单独竞买".into()));
+        assert_eq!(cells[8], Cell::Text("1234".into()));
+        assert_eq!(cells[9], Cell::Money(Money::from_fen(2_150_000)));
+        assert_eq!(cells[12], Cell::Text("配建面积 1500.00 平方米".into()));
+        assert_eq!(cells[13], Cell::Text("2026年12月10日 11:04:00".into()));
+        let data = result_data(&r);
+        assert_eq!(data.quantity.as_deref(), Some("1500.00"));
+        assert_eq!(data.quantity_unit.as_deref(), Some("m2"));
+        assert_eq!(data.total_price.as_deref(), Some("2707920485.00"));
+    }
+
+    #[test]
+    fn failed_and_undecided_rows_fill_every_column() {
+        let mut r = sold_with_quantity();
+        r.sold = false;
+        r.winners.clear();
+        r.fail_reason = Some(FailReason::BelowReserve);
+        let failed = result_table(&row(), Some(&r));
+        let cells = &failed.rows[0];
+        assert_eq!(cells.len(), RESULT_HEADERS.len());
+        assert_eq!(cells[3], Cell::Text("流拍".into()));
+        assert_eq!(cells[4], Cell::Text("最高报价未达到底价".into()));
+        assert_eq!(cells[13], Cell::Text("2026年12月10日 11:04:00".into()));
+        let pending = result_table(&row(), None);
+        assert_eq!(pending.rows[0].len(), RESULT_HEADERS.len());
+        assert_eq!(pending.rows[0][3], Cell::Text("结果尚未确定".into()));
+    }
 }
