@@ -52,7 +52,6 @@ pub struct AppState {
     /// Bids per account per second.
     pub bid_limiter: Arc<RateLimiter>,
     pub live_panels: Arc<exchange::live::PanelCache>,
-    pub live_answers: Arc<exchange::live::Answers>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -82,7 +81,6 @@ impl AppState {
             calendar: Arc::new(calendar(&config)?),
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),
-            live_answers: Arc::default(),
             store,
             config: Arc::new(config),
             clock,
@@ -230,7 +228,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(purge_sessions(state.clone(), stop_rx.clone()));
-    let ticker = tokio::spawn(tick_listings(state.clone(), stop_rx));
+    let ticker = tokio::spawn(tick_listings(state.clone(), stop_rx.clone()));
+    // Entries other processes append reach this one's desk and watchers.
+    let follower = tokio::spawn({
+        let desk = state.desk.clone();
+        async move { desk.follow(stop_rx).await }
+    });
     let app = app(state);
     axum::serve(
         listener,
@@ -241,6 +244,7 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     let _ = ticker.await;
+    let _ = follower.await;
     Ok(())
 }
 
@@ -283,7 +287,8 @@ async fn tick_listings(state: AppState, mut stop: tokio::sync::watch::Receiver<b
     }
 }
 
-/// Deletes expired sessions every ten minutes until told to stop.
+/// Deletes expired sessions and idempotency keys every ten minutes until
+/// told to stop.
 async fn purge_sessions(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -293,6 +298,11 @@ async fn purge_sessions(state: AppState, mut stop: tokio::sync::watch::Receiver<
                     Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "session purge failed"),
+                }
+                match state.store.purge_requests(state.clock.now().micros()).await {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
                 }
             }
             _ = stop.changed() => break,

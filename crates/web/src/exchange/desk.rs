@@ -15,6 +15,15 @@
 //! log and decides again. The log therefore has one total order with no gaps,
 //! whoever wrote it.
 //!
+//! What another process appends reaches this one's engines and watchers
+//! through the store's change feed ([`Desk::follow`]): on a notice that a
+//! listing's log grew past the `seq` held here, the desk reads the entries
+//! after it, applies them and passes them on; when notices may have been
+//! lost it does so for every listing it holds. Watchers hear each entry
+//! once, in order, whichever way it arrived — committed here, read on a
+//! notice, or found when a listing is reloaded — and keep their
+//! subscription across reloads.
+//!
 //! Deadlines are facts of the state, not of timers: [`Desk::tick`] only
 //! commits what the engine says has already fallen due, stamped with the
 //! instant it fell due.
@@ -30,7 +39,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Mutex};
 use uuid::Uuid;
 use yiwang_core::Money;
 use yiwang_core::{Clock, Timestamp};
@@ -40,15 +52,21 @@ use yiwang_exchange::engine::{
 };
 use yiwang_exchange::log::{LogEntry, LogWriter};
 use yiwang_store::exchange::{
-    AppendOutcome, EventRow, ListingAppend, ListingSecretRow, NewListingSecret, Participant,
-    SecretKind,
+    AppendNotice, AppendOutcome, EventRow, ListingAppend, ListingSecretRow, NewListingSecret,
+    Participant, SecretKind,
 };
 use yiwang_store::{AuditCtx, Store, StoreError};
 
 /// How many appends the committer takes into one transaction at most.
 const MAX_BATCH: usize = 2048;
 /// How often an append is retried after another process moved the log on.
-const MAX_STALE_RETRIES: usize = 5;
+const MAX_STALE_RETRIES: usize = 10;
+/// How many entries a listing is read back in at a time.
+const READ_PAGE: u32 = 5000;
+/// Entries a watcher may fall behind by before it is told it lagged.
+const WATCH_CAPACITY: usize = 1024;
+/// How long the follower waits before it tries a failed feed again.
+const FEED_RETRY: Duration = Duration::from_secs(1);
 
 /// What can go wrong at the desk (never a refusal: refusals are verdicts).
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +98,7 @@ pub struct Acted {
     pub entries: Vec<LogEntry>,
 }
 
-/// One listing's engine, log head and watchers, in this process.
+/// One listing's engine and log head, in this process.
 #[derive(Debug)]
 struct Live {
     engine: Listing,
@@ -88,7 +106,21 @@ struct Live {
     seq: i64,
     /// The status last written to the listing row.
     status: String,
+}
+
+/// A listing's place at the desk: its engine when loaded, and the `seq`
+/// that engine is at, readable without waiting for the lock (the follower
+/// skips notices it is already past).
+#[derive(Default)]
+struct Slot {
+    live: Mutex<Option<Live>>,
+    seq: AtomicI64,
+}
+
+/// A listing's watchers, and the last entry passed on to them.
+struct Watchers {
     updates: broadcast::Sender<Arc<Update>>,
+    sent: i64,
 }
 
 struct CommitRequest {
@@ -105,7 +137,8 @@ pub struct Desk {
 struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    live: std::sync::Mutex<HashMap<Uuid, Arc<Mutex<Option<Live>>>>>,
+    live: std::sync::Mutex<HashMap<Uuid, Arc<Slot>>>,
+    watchers: std::sync::Mutex<HashMap<Uuid, Watchers>>,
     commits: mpsc::Sender<CommitRequest>,
 }
 
@@ -295,25 +328,83 @@ impl Desk {
                 store,
                 clock,
                 live: std::sync::Mutex::new(HashMap::new()),
+                watchers: std::sync::Mutex::new(HashMap::new()),
                 commits: tx,
             }),
         }
     }
 
-    fn slot(&self, id: Uuid) -> Arc<Mutex<Option<Live>>> {
+    fn slot(&self, id: Uuid) -> Arc<Slot> {
         let mut map = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(id).or_default().clone()
     }
 
-    /// Reads a listing's log from the store and folds it.
+    /// The listing's slot if this process has one.
+    fn held(&self, id: Uuid) -> Option<Arc<Slot>> {
+        let map = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&id).cloned()
+    }
+
+    /// Passes `entries` on to the listing's watchers, each at most once and
+    /// in order (those at or before the last one passed on are skipped).
+    /// Called with the listing's slot locked, so entries go out in log
+    /// order whichever path found them.
+    fn publish(&self, id: Uuid, entries: &[LogEntry]) {
+        let mut map = self
+            .inner
+            .watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(w) = map.get_mut(&id) else { return };
+        if w.updates.receiver_count() == 0 {
+            map.remove(&id);
+            return;
+        }
+        for entry in entries {
+            if entry.seq as i64 <= w.sent {
+                continue;
+            }
+            w.sent = entry.seq as i64;
+            let _ = w.updates.send(Arc::new(Update {
+                listing_id: id,
+                entry: entry.clone(),
+            }));
+        }
+    }
+
+    /// Whether anyone in this process watches the listing.
+    fn watched(&self, id: Uuid) -> bool {
+        let map = self
+            .inner
+            .watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.get(&id).is_some_and(|w| w.updates.receiver_count() > 0)
+    }
+
+    /// Puts a loaded listing in its slot.
+    fn hold(slot: &Slot, guard: &mut Option<Live>, live: Live) {
+        slot.seq.store(live.seq, Ordering::Release);
+        *guard = Some(live);
+    }
+
+    /// Forgets a listing's engine (it is reloaded from the log when next
+    /// needed).
+    fn unhold(slot: &Slot, guard: &mut Option<Live>) {
+        slot.seq.store(0, Ordering::Release);
+        *guard = None;
+    }
+
+    /// Reads a listing's log from the store and folds it; entries the
+    /// listing's watchers have not had yet are passed on.
     async fn load(&self, id: Uuid) -> Result<Live, DeskError> {
         let store = &self.inner.store;
         let row = store.listing(id).await?.ok_or(DeskError::UnknownListing)?;
         let mut rows = Vec::new();
         let mut after = 0;
         loop {
-            let batch = store.events(id, after, 5000).await?;
-            let done = batch.len() < 5000;
+            let batch = store.events(id, after, READ_PAGE).await?;
+            let done = batch.len() < READ_PAGE as usize;
             after = batch.last().map_or(after, |r| r.seq);
             rows.extend(batch);
             if done {
@@ -345,14 +436,146 @@ impl Desk {
         }
         reattach(&mut engine, &store.listing_secrets(id).await?)?;
         let last = entries.last().expect("non-empty");
-        let (updates, _) = broadcast::channel(1024);
-        Ok(Live {
+        let live = Live {
             engine,
             writer: LogWriter::resume(last),
             seq: last.seq as i64,
             status: row.status,
-            updates,
-        })
+        };
+        self.publish(id, &entries);
+        Ok(live)
+    }
+
+    /// Brings a held listing up to its log: reads the entries after the
+    /// `seq` it is at, applies them and passes them on. A listing that
+    /// cannot take them (or whose newly revealed secrets are needed) is
+    /// reloaded whole.
+    async fn refresh(&self, id: Uuid, live: &mut Live) -> Result<(), DeskError> {
+        let store = &self.inner.store;
+        let row = store.listing(id).await?.ok_or(DeskError::UnknownListing)?;
+        loop {
+            let rows = store.events(id, live.seq, READ_PAGE).await?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            let done = rows.len() < READ_PAGE as usize;
+            let entries = rows
+                .iter()
+                .map(|r| from_row(&row.code, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            for e in &entries {
+                if let Err(err) = live.engine.apply(&e.fact()) {
+                    tracing::warn!(listing = %row.code, seq = e.seq, error = %err,
+                        "an entry from another process does not apply; reloading the listing");
+                    *live = self.load(id).await?;
+                    return Ok(());
+                }
+            }
+            live.writer = LogWriter::resume(entries.last().expect("non-empty"));
+            live.seq = last.seq;
+            self.publish(id, &entries);
+            if done {
+                break;
+            }
+        }
+        // Another process may have kept openings these entries commit to
+        // (a sealed offer made there).
+        if !live.engine.unopened().is_empty() {
+            reattach(&mut live.engine, &store.listing_secrets(id).await?)?;
+        }
+        live.status = row.status;
+        Ok(())
+    }
+
+    /// Brings a listing this process holds up to `head_seq` (a notice of
+    /// the change feed). A listing not held is left alone — it is read
+    /// when it is next used — unless someone here watches it.
+    async fn catch_up(&self, id: Uuid, head_seq: i64) -> Result<(), DeskError> {
+        let Some(slot) = self.held(id) else {
+            return Ok(());
+        };
+        if slot.seq.load(Ordering::Acquire) >= head_seq {
+            return Ok(());
+        }
+        let mut guard = slot.live.lock().await;
+        match guard.as_mut() {
+            None if self.watched(id) => {
+                let live = self.load(id).await?;
+                Self::hold(&slot, &mut guard, live);
+            }
+            None => {}
+            Some(live) if live.seq >= head_seq => {}
+            Some(live) => {
+                let refreshed = self.refresh(id, live).await;
+                if refreshed.is_ok() {
+                    slot.seq.store(live.seq, Ordering::Release);
+                } else {
+                    Self::unhold(&slot, &mut guard);
+                }
+                refreshed?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings every listing this process holds up to its log, after
+    /// notices may have been lost.
+    async fn catch_up_all(&self) {
+        let ids: Vec<Uuid> = {
+            let map = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+            map.keys().copied().collect()
+        };
+        for id in ids {
+            if let Err(e) = self.catch_up(id, i64::MAX).await {
+                tracing::warn!(listing = %id, error = %e, "could not catch up with the log");
+            }
+        }
+    }
+
+    /// Follows the store's change feed until `stop` changes: entries other
+    /// processes append reach this process's engines and watchers. Starts
+    /// by catching up every held listing (appends made before the
+    /// subscription was in place), and again whenever the feed says
+    /// notices were lost.
+    pub async fn follow(&self, mut stop: watch::Receiver<bool>) {
+        let mut feed = loop {
+            match self.inner.store.subscribe_appends().await {
+                Ok(feed) => break feed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot follow the event logs yet");
+                    tokio::select! {
+                        _ = tokio::time::sleep(FEED_RETRY) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        };
+        self.catch_up_all().await;
+        loop {
+            let notice = tokio::select! {
+                notice = feed.next() => notice,
+                _ = stop.changed() => return,
+            };
+            match notice {
+                Ok(AppendNotice::Appended {
+                    listing_id,
+                    head_seq,
+                }) => {
+                    if let Err(e) = self.catch_up(listing_id, head_seq).await {
+                        tracing::warn!(listing = %listing_id, error = %e,
+                            "could not catch up with the log");
+                    }
+                }
+                Ok(AppendNotice::Lost) => self.catch_up_all().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the event logs' change feed failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(FEED_RETRY) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        }
     }
 
     /// Opens a new listing's log with its rules (entry 1). The listing row
@@ -374,14 +597,16 @@ impl Desk {
             AppendOutcome::Appended { .. } => {}
             AppendOutcome::Stale { .. } => return Err(DeskError::Busy),
         }
-        let (updates, _) = broadcast::channel(1024);
-        *self.slot(id).lock().await = Some(Live {
+        let slot = self.slot(id);
+        let mut guard = slot.live.lock().await;
+        self.publish(id, std::slice::from_ref(&first));
+        let live = Live {
             status: status_code(&engine, now).to_owned(),
             engine,
             writer,
             seq: 1,
-            updates,
-        });
+        };
+        Self::hold(&slot, &mut guard, live);
         Ok(())
     }
 
@@ -446,9 +671,10 @@ impl Desk {
     {
         let slot = self.slot(id);
         for _ in 0..MAX_STALE_RETRIES {
-            let mut guard = slot.lock().await;
+            let mut guard = slot.live.lock().await;
             if guard.is_none() {
-                *guard = Some(self.load(id).await?);
+                let live = self.load(id).await?;
+                Self::hold(&slot, &mut guard, live);
             }
             let live = guard.as_mut().expect("loaded above");
             let now = self.inner.clock.now();
@@ -457,7 +683,7 @@ impl Desk {
                 Ok(v) => v,
                 Err(e) => {
                     // The engine may have applied part of the facts: start again from the log.
-                    *guard = None;
+                    Self::unhold(&slot, &mut guard);
                     return Err(e.into());
                 }
             };
@@ -499,20 +725,16 @@ impl Desk {
                     live.writer = writer;
                     live.seq = head_seq;
                     live.status = status.to_owned();
-                    for entry in &entries {
-                        let _ = live.updates.send(Arc::new(Update {
-                            listing_id: id,
-                            entry: entry.clone(),
-                        }));
-                    }
+                    slot.seq.store(head_seq, Ordering::Release);
+                    self.publish(id, &entries);
                     return Ok((verdict, entries));
                 }
                 Ok(AppendOutcome::Stale { .. }) => {
                     // Another process wrote first: reload and decide again.
-                    *guard = None;
+                    Self::unhold(&slot, &mut guard);
                 }
                 Err(e) => {
-                    *guard = None;
+                    Self::unhold(&slot, &mut guard);
                     return Err(e);
                 }
             }
@@ -525,27 +747,41 @@ impl Desk {
     pub async fn view<T>(&self, id: Uuid, f: impl FnOnce(&Listing) -> T) -> Result<T, DeskError> {
         self.tick(id).await?;
         let slot = self.slot(id);
-        let mut guard = slot.lock().await;
+        let mut guard = slot.live.lock().await;
         if guard.is_none() {
-            *guard = Some(self.load(id).await?);
+            let live = self.load(id).await?;
+            Self::hold(&slot, &mut guard, live);
         }
         Ok(f(&guard.as_ref().expect("loaded above").engine))
     }
 
-    /// Entries appended to the listing from now on, in order.
+    /// Entries appended to the listing from now on, in order, whichever
+    /// process appends them; the subscription outlives reloads.
     pub async fn watch(&self, id: Uuid) -> Result<broadcast::Receiver<Arc<Update>>, DeskError> {
         let slot = self.slot(id);
-        let mut guard = slot.lock().await;
+        let mut guard = slot.live.lock().await;
         if guard.is_none() {
-            *guard = Some(self.load(id).await?);
+            let live = self.load(id).await?;
+            Self::hold(&slot, &mut guard, live);
         }
-        Ok(guard.as_ref().expect("loaded above").updates.subscribe())
+        let seq = guard.as_ref().expect("loaded above").seq;
+        let mut map = self
+            .inner
+            .watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let w = map.entry(id).or_insert_with(|| Watchers {
+            updates: broadcast::channel(WATCH_CAPACITY).0,
+            sent: seq,
+        });
+        Ok(w.updates.subscribe())
     }
 
     /// Forgets a listing's in-memory state; the next use reloads it.
     pub async fn evict(&self, id: Uuid) {
         let slot = self.slot(id);
-        *slot.lock().await = None;
+        *slot.live.lock().await = None;
+        slot.seq.store(0, Ordering::Release);
     }
 }
 

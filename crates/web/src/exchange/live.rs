@@ -26,7 +26,12 @@
 //! only the commitment, and the form type prints without the amount.
 //!
 //! Every action carries an idempotency key; repeating a request with the
-//! same key returns the first answer instead of acting twice. Actions are
+//! same key returns the first answer instead of acting twice. The key is
+//! claimed in the store before the desk acts and the answer kept there
+//! ([`ExchangeStore::claim_request`](yiwang_store::ExchangeStore::claim_request)),
+//! so a retry that lands on another server process gets the first answer
+//! too, and of two requests with one key racing on two processes only one
+//! acts; the other is told the first is still being handled. Actions are
 //! rate limited per account. Answers are the refreshed controls (htmx) with
 //! the verdict's Chinese text and its stable code (`data-code`), or, for a
 //! client that asks for `application/json`, `{"verdict", "code", "message"}`.
@@ -50,7 +55,7 @@ use yiwang_exchange::engine::{
     Action, Event, FailReason, FollowOn, Listing, Nonce, Outcome, Party, Phase, PriceBasis,
     Quantity, QuantityUnit, SealKind, Sealed, Verdict,
 };
-use yiwang_store::exchange::{EventRow, ListingRow, NewListingSecret, SecretKind};
+use yiwang_store::exchange::{EventRow, ListingRow, NewListingSecret, RequestClaim, SecretKind};
 
 use super::applications::{listing_row, my_enterprise};
 use super::numbers::bidder_number;
@@ -67,6 +72,9 @@ const HISTORY: usize = 20;
 const CONFIRM_INCREMENTS: i64 = 5;
 /// How many log entries the panel reads back at a time.
 const CHUNK: i64 = 400;
+/// How long an idempotency key and its answer are kept, µs: a retry with
+/// the key within this time gets the first answer.
+pub const KEY_TTL_US: i64 = 24 * 3600 * 1_000_000;
 
 /// One accepted bid, or ascending offer, as the public sees it.
 #[derive(Debug, Clone)]
@@ -820,48 +828,24 @@ impl std::fmt::Debug for ActForm {
     }
 }
 
-/// How an action was answered: kept per idempotency key, shown on the
-/// controls, and the JSON answer.
-#[derive(Debug, Clone, Serialize)]
+/// How an action was answered: kept per idempotency key (as this JSON),
+/// shown on the controls, and the JSON answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActAnswer {
     /// `accepted` or `refused`.
-    pub verdict: &'static str,
+    pub verdict: String,
     /// `ok`, or the refusal's stable code.
-    pub code: &'static str,
+    pub code: String,
     /// What the bidder reads, in Chinese.
     pub message: String,
     /// A sealed offer's commitment (never its amount).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
 }
 
 impl ActAnswer {
     pub fn ok(&self) -> bool {
         self.verdict == "accepted"
-    }
-}
-
-/// Answers already given, by account and idempotency key.
-#[derive(Debug, Default)]
-pub struct Answers {
-    seen: Mutex<HashMap<(Uuid, String), ActAnswer>>,
-}
-
-impl Answers {
-    fn get(&self, user: Uuid, key: &str) -> Option<ActAnswer> {
-        self.seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&(user, key.to_owned()))
-            .cloned()
-    }
-
-    fn put(&self, user: Uuid, key: &str, answer: ActAnswer) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() > 100_000 {
-            seen.clear();
-        }
-        seen.insert((user, key.to_owned()), answer);
     }
 }
 
@@ -930,7 +914,11 @@ pub async fn act(
     }
 }
 
-/// Judges one action of the signed-in bidder, once per idempotency key.
+/// Judges one action of the signed-in bidder, once per idempotency key:
+/// the key is claimed in the store first; a key answered before gets that
+/// answer, a key still being acted on is refused as a conflict
+/// (`request_pending`), and a request that ends without a verdict (bad
+/// input, rate limit, failure) gives its key up so that a retry acts.
 async fn decide(
     app: &AppState,
     viewer: &Viewer,
@@ -943,15 +931,60 @@ async fn decide(
     if f.key.trim().is_empty() || f.key.len() > 64 {
         return Err(AppError::field("key", "缺少请求编号，请刷新页面后重试"));
     }
-    if let Some(first) = app.live_answers.get(user, &f.key) {
-        return Ok(first);
-    }
     let now = app.clock.now().micros();
+    match app
+        .store
+        .claim_request(user, &f.key, now, now + KEY_TTL_US)
+        .await?
+    {
+        RequestClaim::Claimed => {}
+        RequestClaim::Answered(first) => {
+            return serde_json::from_str(&first).map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("a kept answer does not read back: {e}"))
+            });
+        }
+        RequestClaim::Pending => {
+            return Err(AppError::Conflict {
+                field: "request_pending".into(),
+                message: "同一请求正在处理中，请稍候刷新页面查看结果".into(),
+            });
+        }
+    }
+    match act_once(app, viewer, addr, row, f, &me.credit_code, user, now).await {
+        Ok(answer) => {
+            let kept = serde_json::to_string(&answer)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("an answer serialises: {e}")))?;
+            app.store
+                .answer_request(user, &f.key, &kept, app.clock.now().micros())
+                .await?;
+            Ok(answer)
+        }
+        Err(e) => {
+            if let Err(release) = app.store.release_request(user, &f.key).await {
+                tracing::warn!(error = %release, "could not give up an idempotency key");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Acts on a claimed request: the rate limit, the action, the desk.
+#[allow(clippy::too_many_arguments)]
+async fn act_once(
+    app: &AppState,
+    viewer: &Viewer,
+    addr: &ClientAddr,
+    row: &ListingRow,
+    f: &ActForm,
+    credit_code: &str,
+    user: Uuid,
+    now: i64,
+) -> Result<ActAnswer, AppError> {
     app.bid_limiter
         .check(&user.to_string(), now)
         .map_err(|retry_after_s| AppError::RateLimited { retry_after_s })?;
     let party =
-        Party::parse(&me.credit_code).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        Party::parse(credit_code).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let mut commitment = None;
     let (action, accepted) = match f.action.as_str() {
         "bid" => {
@@ -999,22 +1032,20 @@ async fn decide(
         .act(row.id, &action, vec![])
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let answer = match acted.verdict {
+    Ok(match acted.verdict {
         Verdict::Accepted => ActAnswer {
-            verdict: "accepted",
-            code: "ok",
+            verdict: "accepted".into(),
+            code: "ok".into(),
             message: accepted,
             commitment,
         },
         Verdict::Refused(r) => ActAnswer {
-            verdict: "refused",
-            code: r.code(),
+            verdict: "refused".into(),
+            code: r.code().into(),
             message: format!("未被接受：{}", r.message_zh()),
             commitment: None,
         },
-    };
-    app.live_answers.put(user, &f.key, answer.clone());
-    Ok(answer)
+    })
 }
 
 #[cfg(test)]
