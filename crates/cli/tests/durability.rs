@@ -16,14 +16,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use common::{bid, login, BidAnswer, Server};
+use common::{login, storm, Acknowledged, Rng, Server, INCREMENT_FEN, START_FEN};
 use yiwang_core::SystemClock;
-use yiwang_exchange::engine::Event;
 use yiwang_exchange::log::{self, from_jsonl};
 use yiwang_web::exchange::desk::Desk;
 
@@ -31,107 +28,10 @@ use yiwang_web::exchange::desk::Desk;
 const KILLS: usize = 3;
 /// Bidding tasks per bidder.
 const TASKS_PER_BIDDER: usize = 3;
-/// U20041's start price and increment, in fen.
-const START_FEN: i64 = 48_000;
-const INCREMENT_FEN: i64 = 1_000;
-
-/// A small deterministic generator (xorshift64*), so that a seed replays
-/// the same kill moments.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `[low, high)` milliseconds.
-    fn millis(&mut self, low: u64, high: u64) -> Duration {
-        Duration::from_millis(low + self.next() % (high - low))
-    }
-}
-
-fn yuan_text(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
-}
-
-/// What the bidders were told: every bid acknowledged as accepted, by
-/// bidder and price (fen).
-#[derive(Default)]
-struct Acknowledged {
-    accepted: Mutex<Vec<(String, i64)>>,
-    refused: AtomicI64,
-    unanswered: AtomicI64,
-}
-
-/// One bidding task: bids the lowest price it believes valid until told to
-/// stop; learns from refusals; records what is acknowledged.
-async fn storm(
-    addr: String,
-    bidder: common::Bidder,
-    listing: uuid::Uuid,
-    floor: Arc<AtomicI64>,
-    acked: Arc<Acknowledged>,
-    stop: Arc<AtomicBool>,
-    mut rng: Rng,
-) {
-    while !stop.load(Ordering::SeqCst) {
-        let price = floor.load(Ordering::SeqCst) + INCREMENT_FEN * (rng.next() % 2) as i64;
-        let key = uuid::Uuid::now_v7().to_string();
-        match bid(&addr, &bidder, listing, &yuan_text(price), &key).await {
-            Ok(BidAnswer::Verdict { accepted: true, .. }) => {
-                acked
-                    .accepted
-                    .lock()
-                    .unwrap()
-                    .push((bidder.username.clone(), price));
-                floor.fetch_max(price + INCREMENT_FEN, Ordering::SeqCst);
-            }
-            Ok(BidAnswer::Verdict { code, .. }) => {
-                acked.refused.fetch_add(1, Ordering::SeqCst);
-                match code.as_str() {
-                    "below_minimum" => {
-                        floor.fetch_max(price + INCREMENT_FEN, Ordering::SeqCst);
-                    }
-                    "already_highest" => tokio::time::sleep(Duration::from_millis(5)).await,
-                    other => panic!("{}: bid {price} refused with {other}", bidder.username),
-                }
-            }
-            Ok(BidAnswer::Status(429, _)) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Ok(BidAnswer::Status(status, _)) if status >= 500 => {
-                // The server is going down under us.
-                acked.unanswered.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Ok(BidAnswer::Status(status, body)) => {
-                panic!("{}: bid {price} answered {status}: {body}", bidder.username)
-            }
-            Err(_) => {
-                // Killed mid-request: not acknowledged, maybe committed.
-                acked.unanswered.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_bids_survive_sigkill() {
-    let seed = std::env::var("YIWANG_DURABILITY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    println!("durability seed {seed} (YIWANG_DURABILITY_SEED={seed} replays it)");
-    let mut rng = Rng(seed);
-
+    let mut rng = Rng(common::seed("YIWANG_DURABILITY_SEED"));
     let db = common::database("durability").await;
     common::load_demo(&db.url);
     let listing = db.store.listing_by_code("U20041").await.unwrap().unwrap();
@@ -175,70 +75,28 @@ async fn acknowledged_bids_survive_sigkill() {
     }
     let accepted = acked.accepted.lock().unwrap().clone();
     println!(
-        "{} bids acknowledged as accepted, {} refused, {} unanswered when the server died",
+        "{} bids acknowledged as accepted, {} refused, {} unanswered when the server died, {} failed",
         accepted.len(),
         acked.refused.load(Ordering::SeqCst),
-        acked.unanswered.load(Ordering::SeqCst)
+        acked.unanswered.load(Ordering::SeqCst),
+        acked.failed.load(Ordering::SeqCst)
     );
 
     // Restarted once more: what it shows is read after the last crash.
     let server = Server::start(&db.url);
     let (panel_seq, panel_price) = common::panel(&server.addr, listing.id).await;
 
-    // The log as anyone would get it, checked as anyone would check it.
-    let dir = common::TempDir::new("durability-log");
-    let file = dir.path("u20041.jsonl");
-    let (code, _, err) = common::run(common::yiwang().args([
-        "exchange",
-        "export",
-        "U20041",
-        "--out",
-        &file,
-        "--database-url",
-        &db.url,
-    ]));
-    assert_eq!(code, 0, "export: {err}");
-    let (code, out, err) = common::run(common::yiwang().args(["exchange", "verify", &file]));
-    assert_eq!(code, 0, "the exported log does not verify: {out} {err}");
-    let text = std::fs::read_to_string(&file).unwrap();
+    // The log as anyone would get it, checked as anyone would check it:
+    // every acknowledged bid is there, once, by the bidder it was
+    // acknowledged to.
+    let text = common::exported_and_verified(&db.url, "U20041");
     let verified = log::verify_jsonl(&text).unwrap();
     let entries = from_jsonl(&text).unwrap();
-    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=entries.len() as u64).collect::<Vec<_>>());
     assert!(entries.len() as i64 > opened_seq);
-
-    // Every acknowledged bid is in the log, once, by the bidder it was
-    // acknowledged to.
-    let mut logged: BTreeMap<i64, u32> = BTreeMap::new();
-    for entry in &entries {
-        if let Event::BidAccepted { bidder, price, .. } = &entry.payload {
-            let fen = price.fen();
-            assert!(
-                logged.insert(fen, bidder.0).is_none(),
-                "price {fen} accepted twice"
-            );
-        }
-    }
-    let mut bidder_of: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
-    for (username, fen) in &accepted {
-        let no = logged.get(fen).unwrap_or_else(|| {
-            panic!("{username}'s bid at {fen} fen was acknowledged but is not in the log")
-        });
-        bidder_of.entry(username).or_default().insert(*no);
-    }
-    assert_eq!(bidder_of.len(), 2, "{bidder_of:?}");
-    for (username, numbers) in &bidder_of {
-        assert_eq!(
-            numbers.len(),
-            1,
-            "{username}'s bids are logged as {numbers:?}"
-        );
-    }
-    assert_ne!(bidder_of["bidder1"], bidder_of["bidder2"]);
+    let logged = common::assert_acknowledged_in_log(&entries, &accepted);
 
     // The state the restarted server shows is the replay's.
-    let rules = verified.rules.clone();
-    let replayed = log::replay(&rules, &entries[1..]).unwrap();
+    let replayed = log::replay(&verified.rules, &entries[1..]).unwrap();
     assert_eq!(replayed, verified.state);
     let high = replayed.high_bid().expect("a high bid");
     assert_eq!(high.price.fen(), *logged.keys().last().unwrap());

@@ -358,53 +358,233 @@ pub async fn panel(addr: &str, listing: uuid::Uuid) -> (i64, String) {
 }
 
 /// Follows a listing's server-sent events until `stop` says so; returns
-/// the ids (log sequence numbers) of the `panel` events received, in order.
+/// the ids (log sequence numbers) of the `panel` events received, in
+/// order. `latest` holds the last id received as they come. Asks over
+/// HTTP/1.0, so that the stream is the events themselves, not chunks.
 pub async fn watch(
     addr: String,
     listing: uuid::Uuid,
     mut stop: tokio::sync::watch::Receiver<bool>,
-    connected: tokio::sync::oneshot::Sender<()>,
+    latest: Arc<std::sync::atomic::AtomicI64>,
 ) -> Vec<i64> {
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     let head = format!(
-        "GET /exchange/listings/{listing}/live/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+        "GET /exchange/listings/{listing}/live/events HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
+    let mut text = String::new();
+    let mut pending = Vec::new();
     let mut buf = [0u8; 16 * 1024];
-    let mut connected = Some(connected);
-    loop {
-        tokio::select! {
-            read = stream.read(&mut buf) => {
-                let n = read.unwrap();
-                if n == 0 {
-                    break;
-                }
-                raw.extend_from_slice(&buf[..n]);
-                if raw.windows(4).any(|w| w == b"\r\n\r\n") {
-                    if let Some(tx) = connected.take() {
-                        let _ = tx.send(());
-                    }
-                }
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("no answer to the event stream");
-    let text = String::from_utf8_lossy(&unchunk(&raw[split + 4..])).into_owned();
     let mut ids = Vec::new();
-    for event in text.split("\n\n") {
-        let is_panel = event.lines().any(|l| l == "event: panel");
-        let id = event
-            .lines()
-            .find_map(|l| l.strip_prefix("id: "))
-            .and_then(|s| s.trim().parse().ok());
-        if let (true, Some(id)) = (is_panel, id) {
-            ids.push(id);
+    let mut in_body = false;
+    loop {
+        let n = tokio::select! {
+            read = stream.read(&mut buf) => read.unwrap(),
+            _ = stop.changed() => break,
+        };
+        if n == 0 {
+            break;
+        }
+        pending.extend_from_slice(&buf[..n]);
+        // Only whole UTF-8 characters are decoded.
+        let valid = match std::str::from_utf8(&pending) {
+            Ok(_) => pending.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        text.push_str(std::str::from_utf8(&pending[..valid]).unwrap());
+        pending.drain(..valid);
+        if !in_body {
+            let Some(split) = text.find("\r\n\r\n") else {
+                continue;
+            };
+            assert!(text.starts_with("HTTP/1."), "{text}");
+            assert!(text[..split].contains(" 200 "), "{}", &text[..split]);
+            text.drain(..split + 4);
+            in_body = true;
+        }
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let is_panel = event.lines().any(|l| l == "event: panel");
+            let id = event
+                .lines()
+                .find_map(|l| l.strip_prefix("id: "))
+                .and_then(|s| s.trim().parse().ok());
+            if let (true, Some(id)) = (is_panel, id) {
+                ids.push(id);
+                latest.store(id, std::sync::atomic::Ordering::SeqCst);
+            }
         }
     }
     ids
+}
+
+/// U20041's start price and increment, in fen.
+pub const START_FEN: i64 = 48_000;
+pub const INCREMENT_FEN: i64 = 1_000;
+
+/// A small deterministic generator (xorshift64*), so that a seed replays
+/// the same run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `[low, high)` milliseconds.
+    pub fn millis(&mut self, low: u64, high: u64) -> std::time::Duration {
+        std::time::Duration::from_millis(low + self.next() % (high - low))
+    }
+}
+
+/// A seed from `var` when set, from the clock otherwise; printed, so that
+/// a failing run can be replayed.
+pub fn seed(var: &str) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    println!("seed {seed} ({var}={seed} replays it)");
+    seed
+}
+
+/// "490.00" for 49,000 fen.
+pub fn yuan_text(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// What the bidders were told: every bid acknowledged as accepted, by
+/// bidder and price (fen), and how many requests got no verdict.
+#[derive(Default)]
+pub struct Acknowledged {
+    pub accepted: std::sync::Mutex<Vec<(String, i64)>>,
+    pub refused: std::sync::atomic::AtomicI64,
+    /// Connections that ended without an answer (a killed server).
+    pub unanswered: std::sync::atomic::AtomicI64,
+    /// Answers with a server error status.
+    pub failed: std::sync::atomic::AtomicI64,
+}
+
+/// One bidding task: bids the lowest price it believes valid (sometimes
+/// one increment more) until told to stop, learns the price from
+/// refusals, and records what it was told.
+pub async fn storm(
+    addr: String,
+    bidder: Bidder,
+    listing: uuid::Uuid,
+    floor: Arc<std::sync::atomic::AtomicI64>,
+    acked: Arc<Acknowledged>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    mut rng: Rng,
+) {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    while !stop.load(Ordering::SeqCst) {
+        let price = floor.load(Ordering::SeqCst) + INCREMENT_FEN * (rng.next() % 2) as i64;
+        let key = uuid::Uuid::now_v7().to_string();
+        match bid(&addr, &bidder, listing, &yuan_text(price), &key).await {
+            Ok(BidAnswer::Verdict { accepted: true, .. }) => {
+                acked
+                    .accepted
+                    .lock()
+                    .unwrap()
+                    .push((bidder.username.clone(), price));
+                floor.fetch_max(price + INCREMENT_FEN, Ordering::SeqCst);
+            }
+            Ok(BidAnswer::Verdict { code, .. }) => {
+                acked.refused.fetch_add(1, Ordering::SeqCst);
+                match code.as_str() {
+                    "below_minimum" => {
+                        floor.fetch_max(price + INCREMENT_FEN, Ordering::SeqCst);
+                    }
+                    "already_highest" => tokio::time::sleep(Duration::from_millis(5)).await,
+                    other => panic!("{}: bid {price} refused with {other}", bidder.username),
+                }
+            }
+            Ok(BidAnswer::Status(429, _)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(BidAnswer::Status(status, body)) if status >= 500 => {
+                acked.failed.fetch_add(1, Ordering::SeqCst);
+                eprintln!("{}: bid {price} answered {status}: {body}", bidder.username);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(BidAnswer::Status(status, body)) => {
+                panic!("{}: bid {price} answered {status}: {body}", bidder.username)
+            }
+            Err(_) => {
+                // The server died mid-request: not acknowledged, maybe
+                // committed.
+                acked.unanswered.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// The log of `code` as `yiwang exchange export` writes it, after
+/// `yiwang exchange verify` accepted it; fails the test otherwise.
+pub fn exported_and_verified(url: &str, code: &str) -> String {
+    let dir = TempDir::new("export");
+    let file = dir.path("log.jsonl");
+    let (status, _, err) = run(yiwang().args([
+        "exchange",
+        "export",
+        code,
+        "--out",
+        &file,
+        "--database-url",
+        url,
+    ]));
+    assert_eq!(status, 0, "export: {err}");
+    let (status, out, err) = run(yiwang().args(["exchange", "verify", &file]));
+    assert_eq!(status, 0, "the exported log does not verify: {out} {err}");
+    std::fs::read_to_string(&file).unwrap()
+}
+
+/// Checks a log against what the bidders were told: `seq` runs 1..=n,
+/// each price is accepted at most once, and every bid acknowledged as
+/// accepted is there, each bidder always under one bidder number.
+/// Returns the log's accepted prices (fen) with their bidder numbers.
+pub fn assert_acknowledged_in_log(
+    entries: &[yiwang_exchange::log::LogEntry],
+    accepted: &[(String, i64)],
+) -> std::collections::BTreeMap<i64, u32> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=entries.len() as u64).collect::<Vec<_>>(),
+        "the log has a gap or a duplicate"
+    );
+    let mut logged: BTreeMap<i64, u32> = BTreeMap::new();
+    for entry in entries {
+        if let yiwang_exchange::engine::Event::BidAccepted { bidder, price, .. } = &entry.payload {
+            assert!(
+                logged.insert(price.fen(), bidder.0).is_none(),
+                "price {} accepted twice",
+                price.fen()
+            );
+        }
+    }
+    let mut numbers: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for (username, fen) in accepted {
+        let no = logged.get(fen).unwrap_or_else(|| {
+            panic!("{username}'s bid at {fen} fen was acknowledged but is not in the log")
+        });
+        numbers.entry(username).or_default().insert(*no);
+    }
+    for (username, nos) in &numbers {
+        assert_eq!(nos.len(), 1, "{username}'s bids are logged as {nos:?}");
+    }
+    let distinct: BTreeSet<&u32> = numbers.values().flatten().collect();
+    assert_eq!(distinct.len(), numbers.len(), "two bidders share a number");
+    logged
 }
