@@ -2,91 +2,17 @@
 //! database after bids, is exactly what `yiwang exchange verify` reads and
 //! accepts; a line edited afterwards is caught at its entry.
 
-use std::process::Command;
+mod common;
+
 use std::sync::Arc;
 
+use common::{run, yiwang};
 use serde_json::Value;
 use yiwang_core::{Money, SystemClock};
 use yiwang_exchange::engine::{Action, Party, Verdict};
 use yiwang_exchange::log::from_jsonl;
 use yiwang_store::Store;
 use yiwang_web::exchange::desk::Desk;
-
-fn yiwang() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_yiwang"));
-    // The tests' own configuration must not leak in from the environment.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("YIWANG_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("YIWANG_AUTH__ARGON2_MEMORY_KIB", "64");
-    c.env("YIWANG_AUTH__ARGON2_ITERATIONS", "1");
-    c
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "yiwang-export-{}-{}",
-            std::process::id(),
-            uuid::Uuid::now_v7().simple()
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The database of this run and a store on it: a fresh SQLite file, or a
-/// fresh PostgreSQL database when `YIWANG_TEST_BACKEND=postgres`.
-struct Db {
-    url: String,
-    store: Arc<dyn Store>,
-    _pg: Option<yiwang_store_postgres::testing::TestDatabase>,
-}
-
-async fn database(dir: &TempDir) -> Db {
-    if std::env::var("YIWANG_TEST_BACKEND").as_deref() == Ok("postgres") {
-        let (store, guard) = yiwang_store_postgres::testing::fresh().await;
-        let admin = yiwang_store_postgres::testing::admin_url();
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        Db {
-            url: format!("{base}/{}", guard.name()),
-            store: Arc::new(store),
-            _pg: Some(guard),
-        }
-    } else {
-        let url = format!("sqlite://{}", dir.path("y.db"));
-        let store = yiwang_store_sqlite::SqliteStore::open(&url).await.unwrap();
-        store.migrate().await.unwrap();
-        Db {
-            url,
-            store: Arc::new(store),
-            _pg: None,
-        }
-    }
-}
 
 fn yuan(n: i64) -> Money {
     Money::from_yuan(n).unwrap()
@@ -111,8 +37,8 @@ fn verify_json(file: &str) -> (i32, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exported_log_verifies_and_a_tampered_one_does_not() {
-    let dir = TempDir::new();
-    let db = database(&dir).await;
+    let dir = common::TempDir::new("export");
+    let db = common::database("export").await;
     let url = db.url.clone();
     let (code, _, err) = run(yiwang().args(["demo", "--database-url", &url]));
     assert_eq!(code, 0, "{err}");
