@@ -9,6 +9,15 @@
 //! waiting and writes them in one transaction ([`ExchangeStore::append_events`]),
 //! so a thousand listings' bids cost one fsync, not a thousand.
 //!
+//! Actions on one listing are combined as well: an action is queued on the
+//! listing's slot, and whoever holds the listing's lock decides every
+//! queued action in turn, in queue order, and commits their entries as one
+//! append; each caller gets its own verdict once that append is committed.
+//! While one group is being committed the next queues up, so fifty bidders
+//! of one listing cost one commit per group, not one each. The engine held
+//! in memory never runs ahead of the log: the lock is held until the
+//! group's commit is answered.
+//!
 //! Several server processes may share one PostgreSQL database. Each append
 //! names the log head it was decided against; when another process got there
 //! first the store answers `Stale`, and the desk reloads the listing from the
@@ -47,8 +56,7 @@ use uuid::Uuid;
 use yiwang_core::Money;
 use yiwang_core::{Clock, Timestamp};
 use yiwang_exchange::engine::{
-    Action, EngineError, Event, Fact, FollowOn, Listing, ListingRules, Opening, Outcome, Phase,
-    Verdict,
+    Action, EngineError, Event, FollowOn, Listing, ListingRules, Opening, Outcome, Phase, Verdict,
 };
 use yiwang_exchange::log::{LogEntry, LogWriter};
 use yiwang_store::exchange::{
@@ -115,6 +123,39 @@ struct Live {
 struct Slot {
     live: Mutex<Option<Live>>,
     seq: AtomicI64,
+    /// Operations waiting for the holder of `live` to decide them.
+    queue: std::sync::Mutex<Vec<Queued>>,
+}
+
+/// What may be queued on a listing.
+enum Op {
+    /// Decide an action; `participants` are indexed if it is accepted.
+    Act {
+        action: Action,
+        participants: Vec<Participant>,
+    },
+    /// Commit whatever has fallen due.
+    Tick,
+}
+
+/// A verdict (none for a tick) and the entries the operation appended.
+type OpResult = Result<(Option<Verdict>, Vec<LogEntry>), DeskError>;
+
+/// An operation waiting on a listing, and where its answer goes.
+struct Queued {
+    op: Op,
+    reply: oneshot::Sender<OpResult>,
+}
+
+/// The same error again, for each caller of a group that failed together.
+fn share(e: &DeskError) -> DeskError {
+    match e {
+        DeskError::UnknownListing => DeskError::UnknownListing,
+        DeskError::Corrupt(s) => DeskError::Corrupt(s.clone()),
+        DeskError::Engine(e) => DeskError::Corrupt(e.to_string()),
+        DeskError::Store(e) => DeskError::Store(StoreError::Backend(e.to_string().into())),
+        DeskError::Busy => DeskError::Busy,
+    }
 }
 
 /// A listing's watchers, and the last entry passed on to them.
@@ -636,13 +677,12 @@ impl Desk {
         action: &Action,
         participants: Vec<Participant>,
     ) -> Result<Acted, DeskError> {
-        self.run(
-            id,
-            |engine, now, out| engine.decide(action, now, out).map(Some),
+        let op = Op::Act {
+            action: action.clone(),
             participants,
-        )
-        .await
-        .map(|(verdict, entries)| Acted {
+        };
+        let (verdict, entries) = self.run(id, op).await?;
+        Ok(Acted {
             verdict: verdict.expect("decide always gives a verdict"),
             entries,
         })
@@ -651,42 +691,84 @@ impl Desk {
     /// Commits whatever has fallen due on a listing by now (results,
     /// timed-round starts). Returns the entries written.
     pub async fn tick(&self, id: Uuid) -> Result<Vec<LogEntry>, DeskError> {
-        self.run(
-            id,
-            |engine, now, out| engine.advance(now, out).map(|()| None),
-            vec![],
-        )
-        .await
-        .map(|(_, entries)| entries)
+        self.run(id, Op::Tick).await.map(|(_, entries)| entries)
     }
 
-    async fn run<F>(
+    /// Queues `op` on the listing and waits for its answer. The caller that
+    /// gets the listing's lock decides everything queued by then, its own
+    /// operation included unless an earlier holder already answered it.
+    async fn run(&self, id: Uuid, op: Op) -> OpResult {
+        let slot = self.slot(id);
+        let (reply, mut answer) = oneshot::channel();
+        slot.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Queued { op, reply });
+        tokio::select! {
+            biased;
+            done = &mut answer => return done.map_err(|_| DeskError::Busy)?,
+            mut guard = slot.live.lock() => {
+                let group = std::mem::take(&mut *slot.queue.lock().unwrap_or_else(|e| e.into_inner()));
+                if !group.is_empty() {
+                    self.decide_group(id, &slot, &mut guard, group).await;
+                }
+            }
+        }
+        // Answered before the lock was let go, by this caller or another.
+        answer.await.map_err(|_| DeskError::Busy)?
+    }
+
+    /// Decides a group of queued operations in order at the server's time,
+    /// commits their entries as one append and answers each. When another
+    /// process wrote first the listing is reloaded and the group decided
+    /// again; an engine error answers its operation only.
+    async fn decide_group(
         &self,
         id: Uuid,
-        mut step: F,
-        participants: Vec<Participant>,
-    ) -> Result<(Option<Verdict>, Vec<LogEntry>), DeskError>
-    where
-        F: FnMut(&mut Listing, Timestamp, &mut Vec<Fact>) -> Result<Option<Verdict>, EngineError>,
-    {
-        let slot = self.slot(id);
+        slot: &Slot,
+        guard: &mut Option<Live>,
+        mut group: Vec<Queued>,
+    ) {
         for _ in 0..MAX_STALE_RETRIES {
-            let mut guard = slot.live.lock().await;
             if guard.is_none() {
-                let live = self.load(id).await?;
-                Self::hold(&slot, &mut guard, live);
+                match self.load(id).await {
+                    Ok(live) => Self::hold(slot, guard, live),
+                    Err(e) => {
+                        for q in group {
+                            let _ = q.reply.send(Err(share(&e)));
+                        }
+                        return;
+                    }
+                }
             }
             let live = guard.as_mut().expect("loaded above");
             let now = self.inner.clock.now();
             let mut facts = Vec::new();
-            let verdict = match step(&mut live.engine, now, &mut facts) {
-                Ok(v) => v,
-                Err(e) => {
-                    // The engine may have applied part of the facts: start again from the log.
-                    Self::unhold(&slot, &mut guard);
-                    return Err(e.into());
+            // Per operation: its verdict and its facts' range.
+            let mut decided = Vec::with_capacity(group.len());
+            let mut failed = None;
+            for (i, q) in group.iter().enumerate() {
+                let start = facts.len();
+                let verdict = match &q.op {
+                    Op::Act { action, .. } => live.engine.decide(action, now, &mut facts).map(Some),
+                    Op::Tick => live.engine.advance(now, &mut facts).map(|()| None),
+                };
+                match verdict {
+                    Ok(v) => decided.push((v, start..facts.len())),
+                    Err(e) => {
+                        failed = Some((i, e));
+                        break;
+                    }
                 }
-            };
+            }
+            if let Some((i, e)) = failed {
+                // The engine may have applied part of the facts: answer
+                // that operation, start again from the log for the rest.
+                let q = group.remove(i);
+                let _ = q.reply.send(Err(e.into()));
+                Self::unhold(slot, guard);
+                continue;
+            }
             // A terminated notice's listings keep that status whatever
             // comes after; otherwise the status follows the engine and the
             // clock (an upcoming listing opens without any fact).
@@ -696,17 +778,29 @@ impl Desk {
                 status_code(&live.engine, now)
             };
             if facts.is_empty() && status == live.status {
-                return Ok((verdict, vec![]));
+                for (q, (verdict, _)) in group.into_iter().zip(decided) {
+                    let _ = q.reply.send(Ok((verdict, vec![])));
+                }
+                return;
             }
             let mut writer = live.writer.clone();
             let entries: Vec<LogEntry> = facts.iter().map(|f| writer.append(f)).collect();
-            let accepted = verdict
-                .as_ref()
-                .is_none_or(|v| matches!(v, Verdict::Accepted));
             let decided_at = facts.iter().find_map(|f| match f.event {
                 Event::Decided { .. } => Some(f.at.micros()),
                 _ => None,
             });
+            let mut participants = Vec::new();
+            for (q, (verdict, _)) in group.iter().zip(&decided) {
+                if let (
+                    Op::Act {
+                        participants: p, ..
+                    },
+                    Some(Verdict::Accepted),
+                ) = (&q.op, verdict)
+                {
+                    participants.extend(p.iter().cloned());
+                }
+            }
             let append = ListingAppend {
                 listing_id: id,
                 expected_seq: live.seq,
@@ -714,11 +808,7 @@ impl Desk {
                 summary_json: Some(summary(&live.engine, now).to_string()),
                 status: Some(status.to_owned()),
                 decided_at,
-                participants: if accepted {
-                    participants.clone()
-                } else {
-                    vec![]
-                },
+                participants,
             };
             match self.commit(append).await {
                 Ok(AppendOutcome::Appended { head_seq }) => {
@@ -727,19 +817,27 @@ impl Desk {
                     live.status = status.to_owned();
                     slot.seq.store(head_seq, Ordering::Release);
                     self.publish(id, &entries);
-                    return Ok((verdict, entries));
+                    for (q, (verdict, range)) in group.into_iter().zip(decided) {
+                        let _ = q.reply.send(Ok((verdict, entries[range].to_vec())));
+                    }
+                    return;
                 }
                 Ok(AppendOutcome::Stale { .. }) => {
                     // Another process wrote first: reload and decide again.
-                    Self::unhold(&slot, &mut guard);
+                    Self::unhold(slot, guard);
                 }
                 Err(e) => {
-                    Self::unhold(&slot, &mut guard);
-                    return Err(e);
+                    Self::unhold(slot, guard);
+                    for q in group {
+                        let _ = q.reply.send(Err(share(&e)));
+                    }
+                    return;
                 }
             }
         }
-        Err(DeskError::Busy)
+        for q in group {
+            let _ = q.reply.send(Err(DeskError::Busy));
+        }
     }
 
     /// Reads a listing's current engine state through `f`, loading it if
