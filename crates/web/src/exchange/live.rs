@@ -461,6 +461,44 @@ fn panel(row: &ListingRow, engine: &Listing, seq: i64, log: FromLog, now: Timest
 #[derive(Debug, Default)]
 pub struct PanelCache {
     panels: Mutex<HashMap<Uuid, (i64, Arc<String>)>>,
+    /// One renderer at a time per listing: the watchers woken by an update
+    /// wait for the first one's panel instead of each rendering it.
+    renderers: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl PanelCache {
+    /// The cached panel of `listing` if it shows entry `min_seq` or later.
+    fn at_least(&self, listing: Uuid, min_seq: i64) -> Option<(i64, Arc<String>)> {
+        let panels = self.panels.lock().unwrap_or_else(|e| e.into_inner());
+        panels
+            .get(&listing)
+            .filter(|(seq, _)| *seq >= min_seq)
+            .map(|(seq, text)| (*seq, text.clone()))
+    }
+
+    fn renderer(&self, listing: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.renderers.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(listing).or_default().clone()
+    }
+}
+
+/// A panel showing entry `min_seq` or later, for the watchers of an
+/// update: from the cache when it has one — no database read, however
+/// many watchers — otherwise rendered by one of them while the others wait.
+async fn panel_at_least(
+    app: &AppState,
+    row: &ListingRow,
+    min_seq: i64,
+) -> Result<(i64, Arc<String>), AppError> {
+    if let Some(hit) = app.live_panels.at_least(row.id, min_seq) {
+        return Ok(hit);
+    }
+    let renderer = app.live_panels.renderer(row.id);
+    let _turn = renderer.lock().await;
+    if let Some(hit) = app.live_panels.at_least(row.id, min_seq) {
+        return Ok(hit);
+    }
+    current_panel(app, row).await
 }
 
 /// The current panel of a listing, rendered at most once per log entry.
@@ -775,9 +813,13 @@ pub async fn events(
         loop {
             match rx.recv().await {
                 Ok(update) if (update.entry.seq as i64) <= sent => continue,
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                received @ (Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
                     // Coalesce: whatever is newest now is what everyone sees.
-                    match current_panel(&app, &row).await {
+                    let want = match received {
+                        Ok(update) => update.entry.seq as i64,
+                        Err(_) => sent + 1,
+                    };
+                    match panel_at_least(&app, &row, want).await {
                         Ok((seq, text)) if seq > sent => {
                             sent = seq;
                             let ev = SseEvent::default()
