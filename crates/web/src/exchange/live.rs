@@ -42,11 +42,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use askama::Template;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, StreamExt};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -457,10 +457,37 @@ fn panel(row: &ListingRow, engine: &Listing, seq: i64, log: FromLog, now: Timest
     }
 }
 
+/// A rendered panel: the HTML, and the same as one server-sent event
+/// (`event: panel`, its `id`, the HTML as `data:` lines), encoded once and
+/// shared by every watcher.
+#[derive(Debug, Clone)]
+struct Rendered {
+    seq: i64,
+    html: Arc<String>,
+    frame: Bytes,
+}
+
+impl Rendered {
+    fn new(seq: i64, html: String) -> Rendered {
+        let mut frame = format!("event: panel\nid: {seq}\n");
+        for line in html.split('\n') {
+            frame.push_str("data: ");
+            frame.push_str(line.strip_suffix('\r').unwrap_or(line));
+            frame.push('\n');
+        }
+        frame.push('\n');
+        Rendered {
+            seq,
+            html: Arc::new(html),
+            frame: Bytes::from(frame),
+        }
+    }
+}
+
 /// Renders panels once per committed entry and shares the text.
 #[derive(Debug, Default)]
 pub struct PanelCache {
-    panels: Mutex<HashMap<Uuid, (i64, Arc<String>)>>,
+    panels: Mutex<HashMap<Uuid, Rendered>>,
     /// One renderer at a time per listing: the watchers woken by an update
     /// wait for the first one's panel instead of each rendering it.
     renderers: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
@@ -468,12 +495,9 @@ pub struct PanelCache {
 
 impl PanelCache {
     /// The cached panel of `listing` if it shows entry `min_seq` or later.
-    fn at_least(&self, listing: Uuid, min_seq: i64) -> Option<(i64, Arc<String>)> {
+    fn at_least(&self, listing: Uuid, min_seq: i64) -> Option<Rendered> {
         let panels = self.panels.lock().unwrap_or_else(|e| e.into_inner());
-        panels
-            .get(&listing)
-            .filter(|(seq, _)| *seq >= min_seq)
-            .map(|(seq, text)| (*seq, text.clone()))
+        panels.get(&listing).filter(|r| r.seq >= min_seq).cloned()
     }
 
     fn renderer(&self, listing: Uuid) -> Arc<tokio::sync::Mutex<()>> {
@@ -489,7 +513,7 @@ async fn panel_at_least(
     app: &AppState,
     row: &ListingRow,
     min_seq: i64,
-) -> Result<(i64, Arc<String>), AppError> {
+) -> Result<Rendered, AppError> {
     if let Some(hit) = app.live_panels.at_least(row.id, min_seq) {
         return Ok(hit);
     }
@@ -502,17 +526,11 @@ async fn panel_at_least(
 }
 
 /// The current panel of a listing, rendered at most once per log entry.
-async fn current_panel(app: &AppState, row: &ListingRow) -> Result<(i64, Arc<String>), AppError> {
+async fn current_panel(app: &AppState, row: &ListingRow) -> Result<Rendered, AppError> {
     let seq = app.store.head(row.id).await?.map_or(0, |h| h.seq);
-    if let Some((s, text)) = app
-        .live_panels
-        .panels
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&row.id)
-    {
-        if *s == seq {
-            return Ok((seq, text.clone()));
+    if let Some(hit) = app.live_panels.at_least(row.id, seq) {
+        if hit.seq == seq {
+            return Ok(hit);
         }
     }
     let stop = app
@@ -528,16 +546,16 @@ async fn current_panel(app: &AppState, row: &ListingRow) -> Result<(i64, Arc<Str
         .view(row.id, |l| panel(row, l, seq, log, now))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let text = Arc::new(
-        p.render()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?,
-    );
+    let html = p
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
+    let rendered = Rendered::new(p.seq, html);
     app.live_panels
         .panels
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(row.id, (p.seq, text.clone()));
-    Ok((p.seq, text))
+        .insert(row.id, rendered.clone());
+    Ok(rendered)
 }
 
 /// A cap holder's sealed offer, as its controls show it.
@@ -743,11 +761,11 @@ pub async fn page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let row = listing_row(&app, &id).await?;
-    let (_, panel) = current_panel(&app, &row).await?;
+    let panel = current_panel(&app, &row).await?;
     let bidder = bidder_partial(&app, &row, &viewer, &chrome.csrf, None).await?;
     render(&LivePage {
         chrome: chrome.titled(format!("网上竞价 {}", row.code), "exchange"),
-        panel: panel.to_string(),
+        panel: panel.html.to_string(),
         listing_id: row.id,
         code: row.code,
         bidder,
@@ -760,8 +778,8 @@ pub async fn panel_only(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let row = listing_row(&app, &id).await?;
-    let (_, panel) = current_panel(&app, &row).await?;
-    Ok(Html(panel.to_string()).into_response())
+    let panel = current_panel(&app, &row).await?;
+    Ok(Html(panel.html.to_string()).into_response())
 }
 
 /// `GET /exchange/listings/{id}/live/desk`: the signed-in bidder's controls.
@@ -780,13 +798,17 @@ pub async fn desk_only(
     .into_response())
 }
 
+/// How often an idle event stream sends a comment, so that proxies keep it.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 /// `GET /exchange/listings/{id}/live/events`: server-sent events, one `panel`
-/// event (the rendered panel, id = log sequence number) per committed entry.
+/// event (the rendered panel, id = log sequence number) per committed entry,
+/// each encoded once ([`Rendered`]) and the same bytes sent to every watcher.
 pub async fn events(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
+) -> Result<Response, PageError> {
     let row = listing_row(&app, &id).await?;
     let updates = app
         .desk
@@ -797,51 +819,51 @@ pub async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let (seq, text) = current_panel(&app, &row).await?;
+    let current = current_panel(&app, &row).await?;
+    let seq = current.seq;
     // A client that missed entries (or is new) gets the current panel first.
     let first = match last_seen {
         Some(s) if s >= seq => None,
-        _ => Some(
-            SseEvent::default()
-                .event("panel")
-                .id(seq.to_string())
-                .data(text.as_str()),
-        ),
+        _ => Some(current.frame),
     };
     let state = (app, row, updates, seq);
     let live = stream::unfold(state, |(app, row, mut rx, mut sent)| async move {
         loop {
-            match rx.recv().await {
-                Ok(update) if (update.entry.seq as i64) <= sent => continue,
-                received @ (Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                    // Coalesce: whatever is newest now is what everyone sees.
-                    let want = match received {
-                        Ok(update) => update.entry.seq as i64,
-                        Err(_) => sent + 1,
-                    };
-                    match panel_at_least(&app, &row, want).await {
-                        Ok((seq, text)) if seq > sent => {
-                            sent = seq;
-                            let ev = SseEvent::default()
-                                .event("panel")
-                                .id(seq.to_string())
-                                .data(text.as_str());
-                            return Some((Ok(ev), (app, row, rx, sent)));
-                        }
-                        Ok(_) => continue,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "live panel failed");
-                            return None;
-                        }
-                    }
+            let received = tokio::select! {
+                received = rx.recv() => received,
+                () = tokio::time::sleep(KEEP_ALIVE) => {
+                    return Some((Bytes::from_static(b": keep-alive\n\n"), (app, row, rx, sent)));
                 }
+            };
+            let want = match received {
+                Ok(update) if (update.entry.seq as i64) <= sent => continue,
+                Ok(update) => update.entry.seq as i64,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => sent + 1,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            // Coalesce: whatever is newest now is what everyone sees.
+            match panel_at_least(&app, &row, want).await {
+                Ok(r) if r.seq > sent => {
+                    sent = r.seq;
+                    return Some((r.frame, (app, row, rx, sent)));
+                }
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "live panel failed");
+                    return None;
+                }
             }
         }
     });
-    let head = stream::iter(first.map(Ok));
-    Ok(Sse::new(futures_util::StreamExt::chain(head, live))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let frames = stream::iter(first).chain(live).map(Ok::<Bytes, Infallible>);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(frames),
+    )
+        .into_response())
 }
 
 /// An action from the bidder's controls.
@@ -1093,6 +1115,16 @@ async fn act_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panel_is_one_event_with_a_data_line_per_line() {
+        let r = Rendered::new(42, "<div>\r\n  <p>当前价</p>\n</div>".to_owned());
+        assert_eq!(
+            &r.frame[..],
+            "event: panel\nid: 42\ndata: <div>\ndata:   <p>当前价</p>\ndata: </div>\n\n".as_bytes()
+        );
+        assert_eq!(r.html.as_str(), "<div>\r\n  <p>当前价</p>\n</div>");
+    }
 
     #[test]
     fn offers_are_read_in_their_units() {
