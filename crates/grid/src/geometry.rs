@@ -19,8 +19,8 @@
 
 use geo::orient::Direction;
 use geo::{
-    BoundingRect, Contains, Coord, GeodesicArea, Intersects, LineString, Orient, Point, Polygon,
-    Rect, Validation,
+    BoundingRect, Contains, Coord, GeodesicArea, InteriorPoint, Intersects, LineString, Orient,
+    Point, Polygon, Rect, Validation,
 };
 use serde_json::{json, Map, Value};
 
@@ -172,6 +172,19 @@ impl Boundary {
     /// Whether the point lies inside or on the boundary line.
     pub fn covers(&self, point: LngLat) -> bool {
         self.polygon.intersects(&point.point())
+    }
+
+    /// A point inside the boundary, off its line (geo's interior point),
+    /// where a label or a click for this boundary belongs.
+    pub fn interior_point(&self) -> LngLat {
+        let p = self
+            .polygon
+            .interior_point()
+            .expect("a validated polygon has an interior point");
+        LngLat {
+            lng: p.x(),
+            lat: p.y(),
+        }
     }
 
     /// The exterior ring's vertices, closed (the last repeats the first).

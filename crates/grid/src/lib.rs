@@ -13,6 +13,7 @@
 //! | [`geometry`] | [`Boundary`] polygons in WGS84, areas in m², GeoJSON in and out |
 //! | [`index`] | [`GridIndex`]: which grid holds a point |
 //! | [`topology`] | overlaps, gaps and grids outside their community |
+//! | [`generate`] | a district generated from a seed, for demos and tests |
 //!
 //! The crate knows nothing of storage or HTTP; geometry is geo's (robust
 //! predicates, geodesic areas, polygon boolean operations), not hand-made.
@@ -30,6 +31,7 @@
 //! ```
 
 pub mod code;
+pub mod generate;
 pub mod geometry;
 pub mod index;
 pub mod kind;
