@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod extract;
+pub mod grid;
 pub mod metrics;
 pub mod pages;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub bid_limiter: Arc<RateLimiter>,
     pub live_panels: Arc<exchange::live::PanelCache>,
     pub live_answers: Arc<exchange::live::Answers>,
+    /// The grids' boundaries, indexed for look-ups (rebuilt when they change).
+    pub grid_map: Arc<grid::data::MapCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -83,6 +86,7 @@ impl AppState {
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),
             live_answers: Arc::default(),
+            grid_map: Arc::default(),
             store,
             config: Arc::new(config),
             clock,
@@ -148,7 +152,8 @@ pub fn routes(state: AppState) -> Routes {
         .get("/readyz", Public, readyz)
         .get("/metrics", Public, metrics::serve)
         .get("/static/{*path}", Public, assets::serve);
-    exchange::routes(r)
+    let r = exchange::routes(r);
+    grid::routes(r)
 }
 
 /// The whole application.

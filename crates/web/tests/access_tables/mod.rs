@@ -5,6 +5,7 @@ use yiwang_core::Role;
 
 mod exchange_notices;
 mod exchange_taking_part;
+mod grid;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,5 +57,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     let mut all = PLATFORM.to_vec();
     all.extend_from_slice(exchange_notices::ROUTES);
     all.extend_from_slice(exchange_taking_part::ROUTES);
+    all.extend_from_slice(grid::ROUTES);
     all
 }
