@@ -317,6 +317,10 @@ struct GridPage {
     map_svg: String,
     geojson: String,
     versions: Vec<VersionLine>,
+    /// The viewer may file a new boundary (this grid's leader, a supervisor).
+    can_file: bool,
+    /// The viewer decides filings.
+    is_supervisor: bool,
 }
 
 /// Roles that see a grid's filing history with its notes.
@@ -335,10 +339,14 @@ pub async fn grid_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (code, entry) = entry(&app, &id).await?;
-    let staff = app
-        .store
-        .grid_staff(&entry.grid.code)
-        .await?
+    let assignments = app.store.grid_staff(&entry.grid.code).await?;
+    let is_supervisor = viewer.role() == Some(Role::Supervisor);
+    let leads = viewer.user().is_some_and(|u| {
+        assignments.iter().any(|a| {
+            a.role == yiwang_store::grid::StaffRole::Leader && a.staff.user_id == Some(u.user.id)
+        })
+    });
+    let staff = assignments
         .into_iter()
         .map(|a| StaffLine {
             role: a.role.label(),
@@ -393,6 +401,8 @@ pub async fn grid_page(
         staff,
         map_svg,
         versions,
+        can_file: is_supervisor || leads,
+        is_supervisor,
     })
 }
 
