@@ -144,14 +144,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
         });
     }
     crate::demo_exchange::load(app, &bidders).await?;
-    if let Some(grids) = crate::demo_grid::load(app).await? {
-        tracing::info!(
-            comprehensive = grids.comprehensive,
-            specialised = grids.specialised,
-            leaders = grids.leaders,
-            "demo grid district loaded"
-        );
-    }
+    crate::demo_grid::load(app).await?;
     Ok(logins)
 }
 

@@ -23,14 +23,6 @@ use yiwang_web::AppState;
 /// The seed the demo district is generated from.
 pub const DEMO_GRID_SEED: u64 = 2020;
 
-/// What was loaded: `None` when the database already had grids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Loaded {
-    pub comprehensive: usize,
-    pub specialised: usize,
-    pub leaders: usize,
-}
-
 /// A demo account's name without the role note: "陈建华（网格长）" → "陈建华".
 fn plain_name(display_name: &str) -> String {
     display_name
@@ -40,11 +32,11 @@ fn plain_name(display_name: &str) -> String {
         .to_owned()
 }
 
-/// Loads the demo district unless grids exist.
-pub async fn load(app: &AppState) -> anyhow::Result<Option<Loaded>> {
+/// Loads the demo district unless grids exist; whether it loaded.
+pub async fn load(app: &AppState) -> anyhow::Result<bool> {
     let store = &*app.store;
     if store.count_grids().await? > 0 {
-        return Ok(None);
+        return Ok(false);
     }
     let district = generate(&DistrictPlan::tongzhou(DEMO_GRID_SEED));
     let mut import = import_of(&district);
@@ -100,14 +92,5 @@ pub async fn load(app: &AppState) -> anyhow::Result<Option<Loaded>> {
     }
     let ctx = AuditCtx::system("demo", app.clock.now().micros());
     store.import_grids(&ctx, import).await?;
-    let comprehensive = district
-        .grids
-        .iter()
-        .filter(|g| g.kind.is_comprehensive())
-        .count();
-    Ok(Some(Loaded {
-        comprehensive,
-        specialised: district.grids.len() - comprehensive,
-        leaders: district.grids.len(),
-    }))
+    Ok(true)
 }
