@@ -1,7 +1,7 @@
 //! Demo data: an account for every role, so a newcomer can try each part of
 //! Yiwang at once, and each system's demo data (the exchange's in
-//! [`crate::demo_exchange`]). Loading is idempotent: accounts that exist are
-//! left as they are.
+//! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`]). Loading
+//! is idempotent: accounts that exist are left as they are.
 
 use yiwang_core::{CreditCode, Role};
 use yiwang_store::{AuditCtx, NewEnterprise, NewUser, StoreError};
@@ -144,6 +144,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
         });
     }
     crate::demo_exchange::load(app, &bidders).await?;
+    crate::demo_grid::load(app).await?;
     Ok(logins)
 }
 

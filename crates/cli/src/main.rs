@@ -8,6 +8,7 @@ mod audit;
 mod bench;
 mod demo;
 mod demo_exchange;
+mod demo_grid;
 mod exchange;
 mod serve;
 mod store;

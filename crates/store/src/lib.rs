@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod error;
 pub mod exchange;
+pub mod grid;
 pub mod model;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
@@ -26,6 +27,7 @@ pub mod testsuite;
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
+pub use grid::GridStore;
 pub use model::*;
 
 use async_trait::async_trait;
@@ -125,7 +127,9 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything a Yiwang server needs from its database.
 #[async_trait]
-pub trait Store: AccountStore + AuditStore + ExchangeStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + AuditStore + ExchangeStore + GridStore + Send + Sync + 'static
+{
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

@@ -3,7 +3,8 @@
 //! Each public `async fn` here takes a fresh, migrated, empty store and
 //! asserts one part of the contract of [`AccountStore`](crate::AccountStore),
 //! [`AuditStore`](crate::AuditStore), [`ExchangeStore`](crate::ExchangeStore)
-//! (in the `exchange` submodule, re-exported here) and [`Store`]. A backend
+//! (in the `exchange` submodule, re-exported here),
+//! [`GridStore`](crate::GridStore) (in the `grid` submodule) and [`Store`]. A backend
 //! runs them all with one line in its `tests/suite.rs`:
 //!
 //! ```ignore
@@ -27,8 +28,10 @@
 //! calls it: SQLite's change feed is heard within one process by design.
 
 mod exchange;
+mod grid;
 
 pub use self::exchange::*;
+pub use self::grid::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -110,6 +113,13 @@ macro_rules! store_tests {
             append_feed_announces_commits,
             idempotent_requests_keep_the_first_answer,
             racing_claims_claim_once,
+            import_grids_stores_the_tree_and_audits,
+            import_grids_refuses_bad_leadership_and_writes_nothing,
+            grid_directory_searches_and_pages,
+            grid_staff_rules_hold,
+            grid_leaders_are_replaced_not_removed,
+            boundary_filings_keep_every_version,
+            concurrent_leader_assignments_keep_one_leader,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -10,6 +10,7 @@ use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
 use crate::exchange::{bank, notice_api, results};
+use crate::grid::api as grid_api;
 use crate::pages::admin;
 
 /// The OpenAPI description of `/api/v1`.
@@ -29,6 +30,8 @@ use crate::pages::admin;
         notice_api::listings_csv,
         results::api_results,
         bank::deposit_callback,
+        grid_api::lookup,
+        grid_api::geojson,
     ),
     components(schemas(
         bank::DepositArrival,
@@ -60,6 +63,7 @@ use crate::pages::admin;
         results::PublishedResultsPage,
         results::PublishedResultData,
         results::WinnerData,
+        grid_api::GridLookupData,
         ErrorBody,
         ErrorDetail,
         FieldErrorView,
@@ -69,6 +73,7 @@ use crate::pages::admin;
         (name = "admin", description = "系统管理"),
         (name = "exchange", description = "土地交易开放数据：出让公告、挂牌地块与交易结果，无需登录"),
         (name = "bank", description = "银行保证金到账通知（HMAC-SHA256 签名）"),
+        (name = "grid", description = "网格开放数据：按经纬度（WGS84）查询所在网格及网格长，全部网格边界（GeoJSON），无需登录"),
     )
 )]
 pub struct ApiDoc;
@@ -84,7 +89,8 @@ pub struct ErrorBody {
 #[allow(dead_code)]
 pub struct ErrorDetail {
     /// Stable code: invalid_input, unauthenticated, forbidden, not_found,
-    /// conflict, rate_limited, csrf_failed, bad_signature, bad_request, internal.
+    /// conflict, rate_limited, csrf_failed, bad_signature, bad_request,
+    /// outside_grids, internal.
     pub code: String,
     /// What went wrong, in Chinese.
     pub message: String,

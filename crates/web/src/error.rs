@@ -40,6 +40,10 @@ pub enum AppError {
     Forbidden,
     #[error("页面或对象不存在")]
     NotFound,
+    /// Not found for a reason clients branch on, with its own stable code
+    /// (a point outside every grid: `outside_grids`).
+    #[error("{message}")]
+    Absent { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { field: String, message: String },
     #[error("请求过于频繁，请 {retry_after_s} 秒后再试")]
@@ -62,7 +66,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated | AppError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::Absent { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -78,6 +82,7 @@ impl AppError {
             AppError::BadSignature(_) => "bad_signature",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
+            AppError::Absent { code, .. } => code,
             AppError::Conflict { .. } => "conflict",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Csrf => "csrf_failed",

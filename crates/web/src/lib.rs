@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod extract;
+pub mod grid;
 pub mod metrics;
 pub mod pages;
 
@@ -52,6 +53,8 @@ pub struct AppState {
     /// Bids per account per second.
     pub bid_limiter: Arc<RateLimiter>,
     pub live_panels: Arc<exchange::live::PanelCache>,
+    /// The grids' boundaries, indexed for look-ups (rebuilt when they change).
+    pub grid_map: Arc<grid::data::MapCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,6 +84,7 @@ impl AppState {
             calendar: Arc::new(calendar(&config)?),
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),
+            grid_map: Arc::default(),
             store,
             config: Arc::new(config),
             clock,
@@ -146,7 +150,8 @@ pub fn routes(state: AppState) -> Routes {
         .get("/readyz", Public, readyz)
         .get("/metrics", Public, metrics::serve)
         .get("/static/{*path}", Public, assets::serve);
-    exchange::routes(r)
+    let r = exchange::routes(r);
+    grid::routes(r)
 }
 
 /// The whole application.

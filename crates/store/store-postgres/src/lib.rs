@@ -35,6 +35,7 @@
 
 mod exchange;
 mod feed;
+mod grid;
 mod migrate;
 use yiwang_store::sql_rows as rows;
 pub mod testing;

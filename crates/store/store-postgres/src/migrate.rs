@@ -41,6 +41,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency",
         include_str!("../migrations/0005_idempotency.sql"),
     ),
+    (6, "grid", include_str!("../migrations/0006_grid.sql")),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

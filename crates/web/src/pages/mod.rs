@@ -234,7 +234,11 @@ pub async fn grid_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("网格服务", "grid"),
         heading: "网格化服务管理 “一张网”",
         intro: "全区划分综合网格和专属网格，每个网格配备网格长，姓名、电话和网格范围向社会公开，群众有事就近找网格。",
-        links: &[],
+        links: &[
+            ("/grid/lookup", "查找我的网格", "在地图上点选或输入经纬度，查到所在网格和网格长"),
+            ("/grid/directory", "网格长名录", "全部网格的网格长姓名、联系电话和网格面积，可搜索、可导出"),
+            ("/api/v1/grids.geojson", "网格边界开放数据", "全部网格边界（GeoJSON，WGS84 经纬度）"),
+        ],
         items: &[
             "按地址、地图位置或门牌二维码查找所在网格和网格长",
             "网格员巡查走访，隐患和问题随手上报",

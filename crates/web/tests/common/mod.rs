@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod exchange;
+pub mod grid;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, Response, StatusCode};

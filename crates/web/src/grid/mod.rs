@@ -1,0 +1,47 @@
+//! Grid governance on the web (网格化服务管理 "一张网").
+//!
+//! | module | what |
+//! |---|---|
+//! | [`pages`] | the public directory of grids and leaders (and its XLSX), a grid's page, its door sticker, the look-up by point |
+//! | [`api`] | open data: `GET /api/v1/grid/lookup` and `GET /api/v1/grids.geojson` |
+//! | [`filings`] | boundary filings (备案): a leader files, a supervisor approves or rejects; the topology check page |
+//! | [`map`] | the server-rendered SVG map of the grids, each grid a link |
+//! | [`data`] | a district as a store import, the per-process grid map cache, areas as people read them |
+//!
+//! The geometry (codes, boundaries, the look-up index) lives in
+//! `yiwang_grid`; this folder turns requests into look-ups and rows into
+//! pages.
+
+pub mod api;
+pub mod data;
+pub mod filings;
+pub mod map;
+pub mod pages;
+
+use crate::auth::access::{Access, Routes};
+use filings::{FILERS, SUPERVISORS};
+
+/// The grid system's routes.
+pub fn routes(r: Routes) -> Routes {
+    use Access::{Public, Roles};
+    r.get("/grid/directory", Public, pages::directory)
+        .get("/grid/directory.xlsx", Public, pages::directory_xlsx)
+        .get("/grid/grids/{id}", Public, pages::grid_page)
+        .get("/grid/grids/{id}/sticker", Public, pages::sticker)
+        .get("/grid/lookup", Public, pages::lookup)
+        .get("/api/v1/grid/lookup", Public, api::lookup)
+        .get("/api/v1/grids.geojson", Public, api::geojson)
+        .get(
+            "/grid/grids/{id}/filing",
+            Roles(FILERS),
+            filings::filing_form,
+        )
+        .post("/grid/grids/{id}/filing", Roles(FILERS), filings::file)
+        .post(
+            "/grid/grids/{id}/filing/decide",
+            Roles(SUPERVISORS),
+            filings::decide,
+        )
+        .get("/grid/filings", Roles(SUPERVISORS), filings::filings)
+        .get("/grid/topology", Roles(SUPERVISORS), filings::topology)
+}
