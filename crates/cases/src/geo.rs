@@ -22,6 +22,7 @@
 //! for short distances, where the spherical law of cosines loses precision.
 //! Floating point is fine here: a distance is a suggestion, not money.
 
+use crate::state::{CaseState, Stage};
 use serde::{Deserialize, Serialize};
 use yiwang_core::Timestamp;
 
@@ -109,6 +110,22 @@ pub struct Candidate<'a, K> {
     pub category: &'a str,
     pub point: Point,
     pub reported_at: Timestamp,
+}
+
+impl<'a, K> Candidate<'a, K> {
+    /// The case `state` as a candidate, if it is still open (reported and
+    /// neither rejected nor closed) and was reported with a map point.
+    pub fn of_case(key: K, state: &'a CaseState) -> Option<Candidate<'a, K>> {
+        let open = !state.stage.is_final() && !matches!(state.stage, Stage::New | Stage::Closed);
+        let point = state.report.as_ref()?.point?;
+        Some(Candidate {
+            key,
+            category: state.category.as_deref()?,
+            point,
+            reported_at: state.reported_at?,
+        })
+        .filter(|_| open)
+    }
 }
 
 /// A suggested duplicate and how far away it is.

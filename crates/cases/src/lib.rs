@@ -17,24 +17,30 @@
 //! # The loop
 //!
 //! ```text
-//!            report                    confirm              file
-//!   [new] ───────────▶ [reported] ──────────────▶ [confirmed] ──────▶ [filed] ◀─────────────┐
-//!                          │ reject (reason)                            │ dispatch       │ return (reason)
-//!                          ▼                                            ▼  (rules)       │   退回
-//!                     [rejected]■                                 [dispatched] ──────────┤
-//!                                                                       │ accept          │
-//!                                                                       ▼                 │
-//!                                          recheck_fail (reason) ┌─▶ [handling] ─────────┘
-//!                                                    返工        │      │ feedback
-//!                                                                │      ▼
-//!                                                                └── [recheck]
-//!                                                                       │ recheck_pass
-//!                                                                       ▼
-//!                                     evaluate (1–5)           close [verified]
-//!                         [evaluated]■ ◀────────── [closed] ◀──────────┘
+//!  [new] --report--> [reported] --confirm--> [confirmed] --file--> [filed] <------------------+
+//!                        |                                            |                       |
+//!                  reject (reason)                          dispatch (rules or by hand)       |
+//!                        v                                            v                       |
+//!                   [rejected]#                                 [dispatched] -----------------+
+//!                                                                     |                       |
+//!                                                                   accept                    |
+//!                                                                     v                       |
+//!                                               +--------------> [handling] ------------------+
+//!                                               |                     |           return (reason)
+//!                                   recheck_fail (reason):        feedback
+//!                                   rework, counted                   v
+//!                                               +---------------- [recheck]
+//!                                                                     |
+//!                                                               recheck_pass
+//!                                                                     v
+//!                                                                [verified]
+//!                                                                     |
+//!                                                                   close
+//!                                                                     v
+//!                                   [evaluated]# <--evaluate 1-5-- [closed]
 //! ```
 //!
-//! `■` marks the two final stages: nothing is accepted there (`closed`).
+//! `#` marks the two final stages: nothing is accepted there (`closed`).
 //! Besides the edges, on the side:
 //!
 //! * **Time limits.** Each category has an overall limit from filing to

@@ -1205,13 +1205,28 @@ fn on_time_rate_leaves_deferred_cases_out() {
 #[test]
 fn duplicates_are_suggested_from_open_cases() {
     let d = Driver::to_handling();
-    let report = d.state.report.as_ref().unwrap();
-    let candidates = [Candidate {
-        key: "case-1",
-        category: d.state.category.as_deref().unwrap(),
-        point: report.point.unwrap(),
-        reported_at: d.state.reported_at.unwrap(),
-    }];
+    let candidates = [Candidate::of_case("case-1", &d.state).unwrap()];
+    assert_eq!(candidates[0].category, "safety_hazard");
+    // Cases that are not open are no candidates.
+    assert!(Candidate::of_case("new", &yiwang_cases::CaseState::new()).is_none());
+    let mut closed = Driver::to_handling();
+    closed.ok(
+        Action::Feedback {
+            by: emergency(),
+            summary: "已处理".into(),
+            photos: vec![],
+        },
+        "2026-03-16 11:00",
+    );
+    closed.ok(
+        Action::RecheckPass {
+            by: leader(),
+            note: String::new(),
+        },
+        "2026-03-16 13:00",
+    );
+    closed.ok(Action::Close { by: centre() }, "2026-03-16 14:00");
+    assert!(Candidate::of_case("closed", &closed.state).is_none());
     let near = Point::new(120.8625, 32.0789).unwrap();
     let probe = Probe {
         category: "safety_hazard",
