@@ -393,7 +393,7 @@ pub enum ConfigProblem {
     RouteBadPrefix { row: usize, prefix: String },
     #[error("没有任何角色负责“{}”，事项将无法办理", .0.label())]
     DutyUnassigned(Duty),
-    #[error("类别“{code}”的{step}时限 {step_limit} 超过了总时限 {overall}")]
+    #[error("类别“{code}”的{step}环节时限 {step_limit} 超过了总时限 {overall}")]
     StepExceedsOverall {
         code: String,
         step: &'static str,
@@ -572,11 +572,11 @@ impl Workflow {
         for c in &config.categories {
             let overall = rough_hours(c.overall, config.working_hours);
             for stage in Stage::ALL {
-                if let (Some(limit), Some(key)) = (c.steps.for_stage(stage), stage.limit_key()) {
+                if let (Some(limit), Some(step)) = (c.steps.for_stage(stage), stage.step_label()) {
                     if rough_hours(limit, config.working_hours) > overall {
                         problems.push(ConfigProblem::StepExceedsOverall {
                             code: c.code.clone(),
-                            step: key,
+                            step,
                             step_limit: limit,
                             overall: c.overall,
                         });
@@ -805,7 +805,7 @@ department = "b"
             "第1条派遣规则的类别“y”不存在",
             "第1条派遣规则的区域代码前缀“32a”应只含数字且不能为空",
             "没有任何角色负责“核实”",
-            "类别“x”的handle时限 3d 超过了总时限 1d",
+            "类别“x”的处置环节时限 3d 超过了总时限 1d",
         ] {
             assert!(text.contains(expected), "missing {expected} in {text}");
         }

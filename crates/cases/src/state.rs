@@ -104,6 +104,21 @@ impl Stage {
         }
     }
 
+    /// The name of the step awaited here, as users say it ("核实" for
+    /// `check`); `None` where [`limit_key`](Stage::limit_key) is `None`.
+    pub fn step_label(self) -> Option<&'static str> {
+        match self {
+            Stage::Reported => Some("核实"),
+            Stage::Confirmed => Some("立案"),
+            Stage::Filed => Some("派遣"),
+            Stage::Dispatched => Some("签收"),
+            Stage::Handling => Some("处置"),
+            Stage::Recheck => Some("核查"),
+            Stage::Verified => Some("结案"),
+            Stage::New | Stage::Rejected | Stage::Closed | Stage::Evaluated => None,
+        }
+    }
+
     /// Whether nothing more can happen.
     pub fn is_final(self) -> bool {
         matches!(self, Stage::Rejected | Stage::Evaluated)
