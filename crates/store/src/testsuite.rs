@@ -3,7 +3,8 @@
 //! Each public `async fn` here takes a fresh, migrated, empty store and
 //! asserts one part of the contract of [`AccountStore`](crate::AccountStore),
 //! [`AuditStore`](crate::AuditStore), [`ExchangeStore`](crate::ExchangeStore)
-//! (in the `exchange` submodule, re-exported here) and [`Store`]. A backend
+//! (in the `exchange` submodule, re-exported here), [`CaseStore`](crate::CaseStore)
+//! (the `cases` submodule) and [`Store`]. A backend
 //! runs them all with one line in its `tests/suite.rs`:
 //!
 //! ```ignore
@@ -26,8 +27,10 @@
 //! would. [`append_feed_crosses_stores`] does too, but only PostgreSQL
 //! calls it: SQLite's change feed is heard within one process by design.
 
+mod cases;
 mod exchange;
 
+pub use self::cases::*;
 pub use self::exchange::*;
 
 use std::collections::BTreeSet;
@@ -110,6 +113,12 @@ macro_rules! store_tests {
             append_feed_announces_commits,
             idempotent_requests_keep_the_first_answer,
             racing_claims_claim_once,
+            create_case_numbers_per_prefix_and_audits,
+            append_case_extends_the_log_and_the_summary,
+            concurrent_case_appends_keep_one_order,
+            list_cases_filters_for_work_lists,
+            cases_due_lists_the_timer_work,
+            open_cases_near_finds_candidates,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
