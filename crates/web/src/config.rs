@@ -30,6 +30,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub bank: BankConfig,
     pub demo: DemoConfig,
+    /// Grid events: handlers' departments, the public form's rate limit.
+    pub grid_events: crate::cases::EventsConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -116,6 +118,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             bank: BankConfig::default(),
             demo: DemoConfig::default(),
+            grid_events: crate::cases::EventsConfig::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use yiwang_core::Role;
 mod exchange_notices;
 mod exchange_results;
 mod exchange_taking_part;
+mod grid_events;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,5 +59,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(exchange_notices::ROUTES);
     all.extend_from_slice(exchange_taking_part::ROUTES);
     all.extend_from_slice(exchange_results::ROUTES);
+    all.extend_from_slice(grid_events::ROUTES);
     all
 }
