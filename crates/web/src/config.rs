@@ -32,6 +32,8 @@ pub struct Config {
     pub demo: DemoConfig,
     /// Grid events: handlers' departments, the public form's rate limit.
     pub grid_events: crate::cases::EventsConfig,
+    /// Open311 GeoReport v2: the API keys that may post requests.
+    pub open311: crate::cases::open311::Open311Config,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -119,6 +121,7 @@ impl Default for Config {
             bank: BankConfig::default(),
             demo: DemoConfig::default(),
             grid_events: crate::cases::EventsConfig::default(),
+            open311: crate::cases::open311::Open311Config::default(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! | `GET /grid/events` | grid and command-centre staff | the work list of the viewer's role |
 //! | `GET /grid/events/{id}` | the same | a case, its facts and the actions the viewer may take |
 //! | `POST /grid/events/{id}/act` | the same | one action |
+//! | `/open311/v2/…` | anyone; posting needs an API key | Open311 GeoReport v2 ([`open311`]) |
 //!
 //! # Accounts and workflow roles
 //!
@@ -46,6 +47,7 @@
 //! open cases of the same category within 50 m and 7 days are shown as
 //! possible duplicates; the reporter confirms to report anyway.
 
+pub mod open311;
 pub mod pages;
 
 use std::collections::BTreeMap;
@@ -405,4 +407,8 @@ pub fn routes(r: Routes) -> Routes {
         )
         .get("/grid/report", Public, pages::resident_form)
         .post("/grid/report", Public, pages::resident_submit)
+        .get("/open311/v2/{file}", Public, open311::root_get)
+        .post("/open311/v2/{file}", Public, open311::root_post)
+        .get("/open311/v2/services/{file}", Public, open311::service_definition)
+        .get("/open311/v2/requests/{file}", Public, open311::one_request)
 }

@@ -1,4 +1,5 @@
-//! Grid events: the report forms, the work lists and the case pages.
+//! Grid events: the report forms, the work lists and the case pages, and
+//! Open311 GeoReport v2 (public; posting checks an API key in the handler).
 
 use super::Who;
 use yiwang_core::Role;
@@ -19,4 +20,8 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
     ("POST", "/grid/events/{id}/act", Who::Only(EVENT_STAFF)),
     ("GET", "/grid/report", Who::Anyone),
     ("POST", "/grid/report", Who::Anyone),
+    ("GET", "/open311/v2/{file}", Who::Anyone),
+    ("POST", "/open311/v2/{file}", Who::Anyone),
+    ("GET", "/open311/v2/services/{file}", Who::Anyone),
+    ("GET", "/open311/v2/requests/{file}", Who::Anyone),
 ];
