@@ -493,3 +493,110 @@ async fn residents_report_without_an_account_within_a_limit() {
     // Staff pages stay closed to the public.
     assert_eq!(app.get("/grid/events", None).await.status, 303);
 }
+
+#[tokio::test]
+async fn extensions_need_approval_and_the_register_stops_the_clocks() {
+    let app = TestApp::new().await;
+    let p = people(&app).await;
+    let id = staff_report(
+        &app,
+        &p.worker,
+        "public_facility",
+        &[("lng", "116.65"), ("lat", "39.9")],
+    )
+    .await;
+    act(&app, &p.leader, id, &[("do", "confirm")]).await;
+    act(&app, &p.supervisor, id, &[("do", "file")]).await;
+    act(&app, &p.supervisor, id, &[("do", "dispatch")]).await;
+    // A handler of no configured department is not the case's department.
+    let stranger = app.user("handler2", Role::DeptHandler).await;
+    let stranger = app.session_for(&stranger).await;
+    let answer = app
+        .post_form(
+            &format!("/grid/events/{id}/act"),
+            &[("do", "accept")],
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    assert!(answer.body.contains(Refusal::NotAllowed.message_zh()));
+    act(&app, &p.handler, id, &[("do", "accept")]).await;
+
+    // An extension needs a reason, then the supervisor's approval.
+    let answer = app
+        .post_form(
+            &format!("/grid/events/{id}/act"),
+            &[
+                ("do", "request_extension"),
+                ("new_due", "2026-12-18T17:00"),
+                ("reason", ""),
+            ],
+            Some(&p.handler),
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    assert!(answer.body.contains(Refusal::ReasonRequired.message_zh()));
+    act(
+        &app,
+        &p.handler,
+        id,
+        &[
+            ("do", "request_extension"),
+            ("new_due", "2026-12-18T17:00"),
+            ("reason", "需订购配件"),
+        ],
+    )
+    .await;
+    let list = app.get("/grid/events", Some(&p.supervisor)).await;
+    assert!(list.body.contains("待审批延期（1）"), "{}", list.body);
+    let page = app
+        .get(&format!("/grid/events/{id}"), Some(&p.supervisor))
+        .await;
+    assert!(page.body.contains(r#"data-action="approve_extension""#));
+    assert!(
+        !page.body.contains(r#"data-action="feedback""#),
+        "the supervisor does not handle"
+    );
+    act(&app, &p.supervisor, id, &[("do", "approve_extension")]).await;
+    let new_due = Timestamp::parse_rfc3339("2026-12-18T17:00:00+08:00").unwrap();
+    let (row, _) = app.store.case(id).await.unwrap().unwrap();
+    assert!(!row.extension_pending);
+    assert_eq!(row.overall_due, Some(new_due.micros()));
+
+    // On the register the clocks stop; only taking it off is possible.
+    act(
+        &app,
+        &p.supervisor,
+        id,
+        &[("do", "register"), ("reason", "涉及产权纠纷，暂无法处置")],
+    )
+    .await;
+    let (row, _) = app.store.case(id).await.unwrap().unwrap();
+    assert!(row.registered);
+    assert_eq!(
+        (row.step_due, row.overall_due, row.next_due),
+        (None, None, None)
+    );
+    let list = app.get("/grid/events", Some(&p.supervisor)).await;
+    assert!(list.body.contains("挂账事项（1）"), "{}", list.body);
+    let answer = app
+        .post_form(
+            &format!("/grid/events/{id}/act"),
+            &[("do", "feedback"), ("summary", "已处理")],
+            Some(&p.handler),
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    assert!(answer.body.contains(Refusal::OnRegister.message_zh()));
+    act(
+        &app,
+        &p.supervisor,
+        id,
+        &[("do", "unregister"), ("reason", "纠纷已调解")],
+    )
+    .await;
+    let (row, _) = app.store.case(id).await.unwrap().unwrap();
+    assert!(!row.registered);
+    assert_eq!(row.stage, "handling");
+    assert!(row.overall_due.is_some() && row.next_due.is_some());
+}
