@@ -234,7 +234,10 @@ pub async fn grid_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("网格服务", "grid"),
         heading: "网格化服务管理 “一张网”",
         intro: "全区划分综合网格和专属网格，每个网格配备网格长，姓名、电话和网格范围向社会公开，群众有事就近找网格。",
-        links: &[],
+        links: &[
+            ("/grid/report", "群众报事", "无需登录，反映身边的隐患和问题，受理后告知事件编号"),
+            ("/grid/events", "事件工作台", "网格员、网格长、指挥中心和职能部门办理网格事件"),
+        ],
         items: &[
             "按地址、地图位置或门牌二维码查找所在网格和网格长",
             "网格员巡查走访，隐患和问题随手上报",
