@@ -264,6 +264,9 @@ impl Config {
         if !shown.bank.hmac_secret.is_empty() {
             shown.bank.hmac_secret = "***".to_owned();
         }
+        for key in &mut shown.open311.api_keys {
+            *key = "***".to_owned();
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
@@ -404,8 +407,10 @@ mod tests {
             ..Config::default()
         };
         c.bank.hmac_secret = "bank-secret".into();
+        c.open311.api_keys = vec!["open311-key".into()];
         let shown = c.to_masked_toml();
         assert!(!shown.contains(":b@"));
+        assert!(!shown.contains("open311-key") && shown.contains("api_keys = [\"***\"]"), "{shown}");
         assert!(!shown.contains("bank-secret") && shown.contains("hmac_secret = \"***\""));
     }
 }
