@@ -129,7 +129,8 @@ pub trait AuditStore: Send + Sync {
 /// Everything a Yiwang server needs from its database.
 #[async_trait]
 pub trait Store:
-    AccountStore + AuditStore + ExchangeStore + CaseStore + Send + Sync + 'static {
+    AccountStore + AuditStore + ExchangeStore + CaseStore + Send + Sync + 'static
+{
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

@@ -410,7 +410,10 @@ mod tests {
         c.open311.api_keys = vec!["open311-key".into()];
         let shown = c.to_masked_toml();
         assert!(!shown.contains(":b@"));
-        assert!(!shown.contains("open311-key") && shown.contains("api_keys = [\"***\"]"), "{shown}");
+        assert!(
+            !shown.contains("open311-key") && shown.contains("api_keys = [\"***\"]"),
+            "{shown}"
+        );
         assert!(!shown.contains("bank-secret") && shown.contains("hmac_secret = \"***\""));
     }
 }

@@ -409,6 +409,10 @@ pub fn routes(r: Routes) -> Routes {
         .post("/grid/report", Public, pages::resident_submit)
         .get("/open311/v2/{file}", Public, open311::root_get)
         .post("/open311/v2/{file}", Public, open311::root_post)
-        .get("/open311/v2/services/{file}", Public, open311::service_definition)
+        .get(
+            "/open311/v2/services/{file}",
+            Public,
+            open311::service_definition,
+        )
         .get("/open311/v2/requests/{file}", Public, open311::one_request)
 }
