@@ -12,9 +12,11 @@
 //! Every method that changes state takes an [`AuditCtx`] and writes its audit
 //! record in the same transaction as the change; the records form a SHA-256
 //! hash chain ([`audit`]). The one exception is the exchange's per-listing
-//! event log, which is a hash chain of its own ([`exchange`]).
+//! event log, which is a hash chain of its own ([`exchange`]). Cases on the shared workflow are
+//! stored by [`cases`].
 
 pub mod audit;
+pub mod cases;
 pub mod error;
 pub mod exchange;
 pub mod grid;
@@ -25,6 +27,7 @@ pub mod sql_rows;
 pub mod testsuite;
 
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
+pub use cases::CaseStore;
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
@@ -128,7 +131,7 @@ pub trait AuditStore: Send + Sync {
 /// Everything a Yiwang server needs from its database.
 #[async_trait]
 pub trait Store:
-    AccountStore + AuditStore + ExchangeStore + GridStore + Send + Sync + 'static
+    AccountStore + AuditStore + ExchangeStore + GridStore + CaseStore + Send + Sync + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

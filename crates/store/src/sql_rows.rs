@@ -182,3 +182,91 @@ where
 {
     rows.into_iter().map(T::try_from).collect()
 }
+
+/// The columns every case query selects, in [`CaseSqlRow`]'s order.
+pub const CASE_COLUMNS: &str = "id, number, category, grid_code, lng, lat, address, \
+     description, reporter_kind, reporter_id, stage, department, step_due, overall_due, \
+     next_due, extension_pending, registered, escalations, rating, last_seq, created_at, \
+     updated_at, closed_at";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CaseSqlRow {
+    id: String,
+    number: String,
+    category: String,
+    grid_code: String,
+    lng: Option<f64>,
+    lat: Option<f64>,
+    address: String,
+    description: String,
+    reporter_kind: String,
+    reporter_id: Option<String>,
+    stage: String,
+    department: Option<String>,
+    step_due: Option<i64>,
+    overall_due: Option<i64>,
+    next_due: Option<i64>,
+    extension_pending: bool,
+    registered: bool,
+    escalations: i64,
+    rating: Option<i64>,
+    last_seq: i64,
+    created_at: i64,
+    updated_at: i64,
+    closed_at: Option<i64>,
+}
+
+impl TryFrom<CaseSqlRow> for crate::cases::CaseRow {
+    type Error = StoreError;
+
+    fn try_from(row: CaseSqlRow) -> Result<crate::cases::CaseRow, StoreError> {
+        Ok(crate::cases::CaseRow {
+            id: parse_uuid("cases.id", &row.id)?,
+            number: row.number,
+            category: row.category,
+            grid_code: row.grid_code,
+            lng: row.lng,
+            lat: row.lat,
+            address: row.address,
+            description: row.description,
+            reporter_kind: row.reporter_kind,
+            reporter_id: row.reporter_id,
+            stage: row.stage,
+            department: row.department,
+            step_due: row.step_due,
+            overall_due: row.overall_due,
+            next_due: row.next_due,
+            extension_pending: row.extension_pending,
+            registered: row.registered,
+            escalations: row.escalations,
+            rating: row.rating,
+            last_seq: row.last_seq,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            closed_at: row.closed_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CaseEventSqlRow {
+    case_id: String,
+    seq: i64,
+    at: i64,
+    kind: String,
+    fact_json: String,
+}
+
+impl TryFrom<CaseEventSqlRow> for crate::cases::CaseEventRow {
+    type Error = StoreError;
+
+    fn try_from(row: CaseEventSqlRow) -> Result<crate::cases::CaseEventRow, StoreError> {
+        Ok(crate::cases::CaseEventRow {
+            case_id: parse_uuid("case_events.case_id", &row.case_id)?,
+            seq: row.seq,
+            at: row.at,
+            kind: row.kind,
+            fact_json: row.fact_json,
+        })
+    }
+}

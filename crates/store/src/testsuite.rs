@@ -4,7 +4,8 @@
 //! asserts one part of the contract of [`AccountStore`](crate::AccountStore),
 //! [`AuditStore`](crate::AuditStore), [`ExchangeStore`](crate::ExchangeStore)
 //! (in the `exchange` submodule, re-exported here),
-//! [`GridStore`](crate::GridStore) (in the `grid` submodule) and [`Store`]. A backend
+//! [`GridStore`](crate::GridStore) (in the `grid` submodule),
+//! [`CaseStore`](crate::CaseStore) (the `cases` submodule) and [`Store`]. A backend
 //! runs them all with one line in its `tests/suite.rs`:
 //!
 //! ```ignore
@@ -27,9 +28,11 @@
 //! would. [`append_feed_crosses_stores`] does too, but only PostgreSQL
 //! calls it: SQLite's change feed is heard within one process by design.
 
+mod cases;
 mod exchange;
 mod grid;
 
+pub use self::cases::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 
@@ -120,6 +123,12 @@ macro_rules! store_tests {
             grid_leaders_are_replaced_not_removed,
             boundary_filings_keep_every_version,
             concurrent_leader_assignments_keep_one_leader,
+            create_case_numbers_per_prefix_and_audits,
+            append_case_extends_the_log_and_the_summary,
+            concurrent_case_appends_keep_one_order,
+            list_cases_filters_for_work_lists,
+            cases_due_lists_the_timer_work,
+            open_cases_near_finds_candidates,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -30,6 +30,10 @@ pub struct Config {
     pub auth: AuthConfig,
     pub bank: BankConfig,
     pub demo: DemoConfig,
+    /// Grid events: handlers' departments, the public form's rate limit.
+    pub grid_events: crate::cases::EventsConfig,
+    /// Open311 GeoReport v2: the API keys that may post requests.
+    pub open311: crate::cases::open311::Open311Config,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -116,6 +120,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             bank: BankConfig::default(),
             demo: DemoConfig::default(),
+            grid_events: crate::cases::EventsConfig::default(),
+            open311: crate::cases::open311::Open311Config::default(),
         }
     }
 }
@@ -258,6 +264,9 @@ impl Config {
         if !shown.bank.hmac_secret.is_empty() {
             shown.bank.hmac_secret = "***".to_owned();
         }
+        for key in &mut shown.open311.api_keys {
+            *key = "***".to_owned();
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
@@ -398,8 +407,13 @@ mod tests {
             ..Config::default()
         };
         c.bank.hmac_secret = "bank-secret".into();
+        c.open311.api_keys = vec!["open311-key".into()];
         let shown = c.to_masked_toml();
         assert!(!shown.contains(":b@"));
+        assert!(
+            !shown.contains("open311-key") && shown.contains("api_keys = [\"***\"]"),
+            "{shown}"
+        );
         assert!(!shown.contains("bank-secret") && shown.contains("hmac_secret = \"***\""));
     }
 }

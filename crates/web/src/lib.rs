@@ -13,6 +13,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cases;
 pub mod config;
 pub mod error;
 pub mod exchange;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub live_panels: Arc<exchange::live::PanelCache>,
     /// The grids' boundaries, indexed for look-ups (rebuilt when they change).
     pub grid_map: Arc<grid::data::MapCache>,
+    /// The grid event workflow and its public form's rate limit.
+    pub events: Arc<cases::Events>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -79,9 +82,11 @@ impl AppState {
             config.auth.login_attempts_per_minute,
             60_000_000,
         ));
+        let calendar = calendar(&config)?;
         Ok(AppState {
             desk: exchange::desk::Desk::new(store.clone(), clock.clone()),
-            calendar: Arc::new(calendar(&config)?),
+            events: Arc::new(cases::Events::new(&config.grid_events, calendar.clone())?),
+            calendar: Arc::new(calendar),
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),
             grid_map: Arc::default(),
@@ -151,7 +156,8 @@ pub fn routes(state: AppState) -> Routes {
         .get("/metrics", Public, metrics::serve)
         .get("/static/{*path}", Public, assets::serve);
     let r = exchange::routes(r);
-    grid::routes(r)
+    let r = grid::routes(r);
+    cases::routes(r)
 }
 
 /// The whole application.
@@ -234,6 +240,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(purge_sessions(state.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(tick_listings(state.clone(), stop_rx.clone()));
+    let case_timer = tokio::spawn(tick_cases(state.clone(), stop_rx.clone()));
     // Entries other processes append reach this one's desk and watchers.
     let follower = tokio::spawn({
         let desk = state.desk.clone();
@@ -249,6 +256,7 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     let _ = ticker.await;
+    let _ = case_timer.await;
     let _ = follower.await;
     Ok(())
 }
@@ -285,6 +293,24 @@ async fn tick_listings(state: AppState, mut stop: tokio::sync::watch::Receiver<b
                             tracing::warn!(listing = %listing.code, error = %e, "listing ticker failed");
                         }
                     }
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// Every ten seconds, escalates the grid events whose time limits ran out
+/// ([`cases::tick`]); the escalations carry the deadlines' own instants, so
+/// the timer's period only delays when pages show them.
+async fn tick_cases(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = cases::tick(&state).await {
+                    tracing::warn!(error = %e, "case timer failed");
                 }
             }
             _ = stop.changed() => break,

@@ -33,6 +33,7 @@
 //! Reads that need two queries to agree (a page and its total) run in one
 //! `REPEATABLE READ, READ ONLY` transaction.
 
+mod cases;
 mod exchange;
 mod feed;
 mod grid;

@@ -38,6 +38,7 @@
 //! An in-memory database is refused: the readers and the writer must share
 //! one file.
 
+mod cases;
 mod exchange;
 mod feed;
 mod grid;

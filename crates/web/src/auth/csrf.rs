@@ -8,7 +8,7 @@
 //! `application/json` across sites without a CORS preflight, which Yiwang never
 //! grants. On top of that, a request whose `Origin` names another site is
 //! refused outright. Machine callbacks with their own signatures (the bank)
-//! are exempt by path.
+//! and Open311 clients, which post with an API key, are exempt by path.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -29,7 +29,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Path prefixes of machine-to-machine callbacks that authenticate with
 /// their own signatures instead.
-pub const EXEMPT_PREFIXES: &[&str] = &["/api/v1/bank/"];
+pub const EXEMPT_PREFIXES: &[&str] = &["/api/v1/bank/", "/open311/v2/"];
 
 /// The request's CSRF token, for rendering into forms.
 #[derive(Debug, Clone)]

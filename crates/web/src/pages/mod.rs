@@ -238,6 +238,8 @@ pub async fn grid_home(chrome: Chrome) -> Result<Response, PageError> {
             ("/grid/lookup", "查找我的网格", "在地图上点选或输入经纬度，查到所在网格和网格长"),
             ("/grid/directory", "网格长名录", "全部网格的网格长姓名、联系电话和网格面积，可搜索、可导出"),
             ("/api/v1/grids.geojson", "网格边界开放数据", "全部网格边界（GeoJSON，WGS84 经纬度）"),
+            ("/grid/report", "群众报事", "无需登录，反映身边的隐患和问题，受理后告知事件编号"),
+            ("/grid/events", "事件工作台", "网格员、网格长、指挥中心和职能部门办理网格事件"),
         ],
         items: &[
             "按地址、地图位置或门牌二维码查找所在网格和网格长",

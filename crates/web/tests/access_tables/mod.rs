@@ -7,6 +7,7 @@ mod exchange_notices;
 mod exchange_results;
 mod exchange_taking_part;
 mod grid;
+mod grid_events;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,5 +61,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(exchange_taking_part::ROUTES);
     all.extend_from_slice(exchange_results::ROUTES);
     all.extend_from_slice(grid::ROUTES);
+    all.extend_from_slice(grid_events::ROUTES);
     all
 }
