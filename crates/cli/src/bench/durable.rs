@@ -15,6 +15,13 @@
 //!   [`ExchangeStore::append_events`] call of its own, awaited before the
 //!   listing's next bid. This is what a straightforward server does.
 //!
+//! - **the desk, paced**: the desk again, but under an offered load of
+//!   50,000 bids per second in all (each bidder bids at its own steady
+//!   interval, the bidders staggered), so that the acknowledgement latency
+//!   is read at the target rate and not at saturation, where with every
+//!   bidder always waiting it is only the queue (Little's law: 50,000
+//!   bidders at 100,000 bids per second wait 0.5 s each).
+//!
 //! Prices come from a counter per listing, one increment above the last
 //! price taken, so every bid is valid when it is made. Bidders of one
 //! listing queue for its writer in the order they took their prices; the
@@ -202,7 +209,14 @@ impl Backend {
 enum Design {
     Desk,
     PerBid,
+    /// The desk under an offered load of [`PACED_RATE`] bids per second in
+    /// all, spread evenly over the bidders: the latency at the target rate
+    /// rather than at saturation.
+    Paced,
 }
+
+/// The offered load of the paced rows, bids per second: the target.
+const PACED_RATE: u32 = 50_000;
 
 impl Design {
     fn code(self, backend: Backend) -> &'static str {
@@ -211,6 +225,8 @@ impl Design {
             (Backend::Sqlite, Design::PerBid) => "sqlite_per_bid",
             (Backend::Postgres, Design::Desk) => "postgres_desk",
             (Backend::Postgres, Design::PerBid) => "postgres_per_bid",
+            (Backend::Sqlite, Design::Paced) => "sqlite_desk_paced",
+            (Backend::Postgres, Design::Paced) => "postgres_desk_paced",
         }
     }
 
@@ -220,6 +236,8 @@ impl Design {
             (Backend::Sqlite, Design::PerBid) => "SQLite 每笔一个事务（基线）",
             (Backend::Postgres, Design::Desk) => "PostgreSQL 交易台（分组提交）",
             (Backend::Postgres, Design::PerBid) => "PostgreSQL 每笔一个事务（基线）",
+            (Backend::Sqlite, Design::Paced) => "SQLite 交易台，限速每秒 5 万笔",
+            (Backend::Postgres, Design::Paced) => "PostgreSQL 交易台，限速每秒 5 万笔",
         }
     }
 }
@@ -231,24 +249,33 @@ async fn measure_backend(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     for listings in LISTING_COUNTS {
-        let mut per_second = [0.0; 2];
-        for (i, design) in [Design::Desk, Design::PerBid].into_iter().enumerate() {
+        let mut per_second = [0.0; 3];
+        for (i, design) in [Design::Desk, Design::PerBid, Design::Paced]
+            .into_iter()
+            .enumerate()
+        {
             eprintln!(
                 "准备中：{}，{}，{listings} 宗挂牌……",
                 backend.name(),
                 design.label(backend)
             );
-            let prefix = format!("{}{listings}-", if i == 0 { "D" } else { "N" });
+            let prefix = format!("{}{listings}-", ["D", "N", "P"][i]);
             let target = Arc::new(match design {
-                Design::Desk => Target::desk(store.clone(), &prefix, listings).await?,
+                Design::Desk | Design::Paced => {
+                    Target::desk(store.clone(), &prefix, listings).await?
+                }
                 Design::PerBid => Target::per_bid(store.clone(), &prefix, listings).await?,
+            });
+            // Each bidder's interval between bids for the paced load.
+            let pace = (design == Design::Paced).then(|| {
+                Duration::from_secs_f64((listings * BIDDERS) as f64 / f64::from(PACED_RATE))
             });
             eprintln!(
                 "测量中：{}，{}，{listings} 宗挂牌……",
                 backend.name(),
                 design.label(backend)
             );
-            let (row, refusals) = load(&target, options).await?;
+            let (row, refusals) = load(&target, options, pace).await?;
             let row = Row {
                 workload: design.code(backend),
                 label: design.label(backend),
@@ -574,9 +601,13 @@ impl Tally {
 
 /// [`BIDDERS`] bidder tasks per listing of `target`, each bidding until
 /// the measurement's time is up.
+/// Runs the bidders for `options.duration`: each bids again as soon as it
+/// is answered or, with `pace`, at its own steady interval (staggered over
+/// the bidders; a bidder running late bids at once).
 async fn load(
     target: &Arc<Target>,
     options: &Options,
+    pace: Option<Duration>,
 ) -> anyhow::Result<(Row, BTreeMap<&'static str, u64>)> {
     let parties = parties()?;
     let increment = bench_rules("X".to_owned(), opening_time())?.increment;
@@ -584,14 +615,19 @@ async fn load(
         Arc::new((0..target.listings()).map(|_| AtomicI64::new(0)).collect());
     let (go, ready) = watch::channel(None::<Instant>);
     let mut tasks = JoinSet::new();
+    let everyone = (target.listings() * parties.len()).max(1) as u32;
     for listing in 0..target.listings() {
-        for party in &parties {
+        for (n, party) in parties.iter().enumerate() {
             let (target, steps, mut ready) = (target.clone(), steps.clone(), ready.clone());
             let party = party.clone();
             let duration = options.duration;
+            let index = (listing * parties.len() + n) as u32;
             tasks.spawn(async move {
-                let start = *ready.wait_for(Option::is_some).await?;
-                let deadline = start.and_then(|s| s.checked_add(duration));
+                let start = (*ready.wait_for(Option::is_some).await?)
+                    .ok_or_else(|| anyhow::anyhow!("测量未开始"))?;
+                let deadline = start.checked_add(duration);
+                // Paced bidders start staggered over one interval.
+                let schedule = pace.map(|every| (start + every * index / everyone, every));
                 bidder(
                     &target,
                     listing,
@@ -599,6 +635,7 @@ async fn load(
                     &steps[listing],
                     increment,
                     deadline,
+                    schedule,
                 )
                 .await
             });
@@ -642,6 +679,7 @@ async fn bidder(
     steps: &AtomicI64,
     increment: Money,
     deadline: Option<Instant>,
+    mut schedule: Option<(Instant, Duration)>,
 ) -> anyhow::Result<Tally> {
     let Some(deadline) = deadline else {
         anyhow::bail!("测量时长超出范围");
@@ -653,6 +691,13 @@ async fn bidder(
         price: start_price,
     };
     while Instant::now() < deadline {
+        if let Some((next, every)) = &mut schedule {
+            if *next >= deadline {
+                break;
+            }
+            tokio::time::sleep_until((*next).into()).await;
+            *next += *every;
+        }
         let step = steps.fetch_add(1, Ordering::Relaxed);
         let price = increment
             .checked_mul(step)
