@@ -125,7 +125,7 @@ pub struct Panel {
     pub seq: i64,
     pub server_now: String,
     pub phase: String,
-    /// "已暂停：原因" while suspended.
+    /// "已中止：原因" while suspended.
     pub suspension: Option<String>,
     /// When the listing last resumed, once it runs again.
     pub resumed: Option<String>,
@@ -168,7 +168,7 @@ fn deadline(engine: &Listing, now: Timestamp) -> (String, Option<Timestamp>) {
     let s = engine.state().schedule();
     let rules = engine.rules();
     if engine.state().suspension().is_some() {
-        return ("交易已暂停，恢复时将公布新的时间安排".into(), None);
+        return ("交易已中止，恢复时将公布新的时间安排".into(), None);
     }
     match engine.state().phase() {
         Phase::Decided => ("交易已结束".into(), None),
@@ -189,7 +189,7 @@ fn deadline(engine: &Listing, now: Timestamp) -> (String, Option<Timestamp>) {
 
 fn phase_label(engine: &Listing, now: Timestamp) -> String {
     if engine.state().suspension().is_some() {
-        return "交易已暂停".into();
+        return "交易已中止".into();
     }
     match engine.state().phase() {
         Phase::Listing if now < engine.state().schedule().listing_start => "挂牌尚未开始",
@@ -432,7 +432,7 @@ fn panel(row: &ListingRow, engine: &Listing, seq: i64, log: FromLog, now: Timest
         seq,
         server_now: now.to_rfc3339(),
         phase: phase_label(engine, now),
-        suspension: state.suspension().map(|r| format!("已暂停：{r}")),
+        suspension: state.suspension().map(|r| format!("已中止：{r}")),
         resumed: match (state.suspension(), log.resumed) {
             (None, Some(at)) if state.phase() != Phase::Decided => {
                 Some(format!("已于 {} 恢复交易", at.format_cn()))

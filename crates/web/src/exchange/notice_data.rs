@@ -295,7 +295,7 @@ pub const LISTING_STATUSES: &[(&str, &str)] = &[
     ("open", "挂牌中"),
     ("timed_round", "限时竞价中"),
     ("follow_on", "达到最高限价后程序中"),
-    ("suspended", "暂停交易"),
+    ("suspended", "中止交易"),
     ("sold", "已成交"),
     ("failed", "未成交"),
     ("terminated", "已终止"),
