@@ -117,7 +117,7 @@ const EXPORT_PAGE: u32 = 5000;
 /// that was tampered with in the database exports as it is, and `verify`
 /// catches it.
 async fn export(database_url: &str, listing: &str, out: Option<&str>) -> anyhow::Result<ExitCode> {
-    let store = crate::store::open(database_url).await?;
+    let store = crate::store::open_existing(database_url).await?;
     let row = match uuid::Uuid::try_parse(listing) {
         Ok(id) => store.listing(id).await?,
         Err(_) => store.listing_by_code(listing).await?,

@@ -6,6 +6,22 @@ use yiwang_store::Store;
 /// `sqlite://PATH` opens (and creates) an SQLite file; `postgres://…` or
 /// `postgresql://…` connects to PostgreSQL. Anything else is refused with a
 /// message saying what is accepted.
+/// Opens the database for a command that only reads it: a SQLite file that
+/// does not exist is an error, not a new empty database.
+pub async fn open_existing(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let path = yiwang_store_sqlite::file_path(url)
+            .map_err(|e| anyhow::anyhow!("无法打开 SQLite 数据库 {url}：{e}"))?;
+        if !path.exists() {
+            anyhow::bail!(
+                "SQLite 数据库文件 {} 不存在：请检查数据库地址，或先运行 yiwang migrate / yiwang serve",
+                path.display()
+            );
+        }
+    }
+    open(url).await
+}
+
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
         let store = yiwang_store_sqlite::SqliteStore::open(url)

@@ -157,3 +157,18 @@ async fn an_exported_log_verifies_and_a_tampered_one_does_not() {
     assert!(out.is_empty());
     assert!(err.contains("挂牌项目“X99999”不存在"), "{err}");
 }
+
+/// Exporting from a SQLite file that does not exist says so, in Chinese,
+/// and does not leave an empty database behind.
+#[test]
+fn a_missing_database_file_is_named_and_not_created() {
+    let dir = common::TempDir::new("export-missing");
+    let file = std::path::PathBuf::from(dir.path("nowhere.db"));
+    let url = format!("sqlite://{}", file.display());
+    let (code, _, err) =
+        run(yiwang().args(["exchange", "export", "U20041", "--database-url", &url]));
+    assert_ne!(code, 0);
+    assert!(err.contains("不存在"), "{err}");
+    assert!(err.contains("nowhere.db"), "{err}");
+    assert!(!file.exists(), "no database was created");
+}

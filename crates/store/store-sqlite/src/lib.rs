@@ -145,7 +145,7 @@ impl SqliteStore {
 }
 
 /// The file a `sqlite:` URL names; in-memory databases are refused.
-fn file_path(url: &str) -> StoreResult<PathBuf> {
+pub fn file_path(url: &str) -> StoreResult<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
