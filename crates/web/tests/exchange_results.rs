@@ -236,32 +236,7 @@ fn assert_no_names(s: &Setup, body: &str, what: &str) {
 }
 
 async fn download(app: &TestApp, path: &str, session: &str) -> (Answer, Vec<u8>) {
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
-    let req = Request::get(path)
-        .header(
-            header::COOKIE,
-            format!("yiwang_csrf={}; yiwang_session={session}", common::CSRF),
-        )
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    let body = String::from_utf8_lossy(&bytes).into_owned();
-    (
-        Answer {
-            status,
-            headers,
-            body,
-        },
-        bytes,
-    )
+    app.download(path, Some(session)).await
 }
 
 fn text(d: &Data) -> String {

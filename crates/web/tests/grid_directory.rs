@@ -11,22 +11,8 @@ use common::TestApp;
 
 /// The body as bytes (an XLSX is not text).
 async fn bytes(app: &TestApp, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
-    let resp = app
-        .router
-        .clone()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    (status, headers, body)
+    let (answer, body) = app.download(path, None).await;
+    (answer.status, answer.headers, body)
 }
 
 /// The grid codes a directory page lists, in order.

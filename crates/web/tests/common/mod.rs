@@ -112,17 +112,36 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Answer {
+        self.send_for_bytes(req).await.0
+    }
+
+    /// The answer and its body's exact bytes (for XLSX and other binary
+    /// downloads).
+    pub async fn send_for_bytes(&self, req: Request<Body>) -> (Answer, Vec<u8>) {
         let resp: Response<Body> = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
-            .unwrap();
-        Answer {
+            .unwrap()
+            .to_vec();
+        let answer = Answer {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        };
+        (answer, bytes)
+    }
+
+    /// A GET whose body is kept as bytes too.
+    pub async fn download(&self, path: &str, session: Option<&str>) -> (Answer, Vec<u8>) {
+        self.send_for_bytes(
+            Request::get(path)
+                .header(header::COOKIE, Self::cookies(session))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     fn cookies(session: Option<&str>) -> String {
