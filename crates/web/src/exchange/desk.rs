@@ -67,8 +67,10 @@ use yiwang_store::{AuditCtx, Store, StoreError};
 
 /// How many appends the committer takes into one transaction at most.
 const MAX_BATCH: usize = 2048;
-/// How often an append is retried after another process moved the log on.
-const MAX_STALE_RETRIES: usize = 10;
+/// How often a group is decided again after another process moved the log
+/// on. Each retry reloads the listing, during which the other process may
+/// commit again; two processes hammering one listing need more than a few.
+const MAX_STALE_RETRIES: usize = 32;
 /// How many entries a listing is read back in at a time.
 const READ_PAGE: u32 = 5000;
 /// Entries a watcher may fall behind by before it is told it lagged.
