@@ -63,6 +63,8 @@ pub use rules::{
 pub use seal::{lottery_seed_hash, Digest, LotterySeed, Nonce, Opening, SealKind, Sealed};
 pub use state::{ApplyError, ListingState, Phase};
 
+use std::sync::Arc;
+
 use yiwang_core::Timestamp;
 
 /// Something the engine cannot do; never a verdict on an action.
@@ -94,7 +96,8 @@ const MAX_DUE_PER_ADVANCE: usize = 64;
 /// One listing: its rules and its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
-    rules: ListingRules,
+    /// Never changed once the listing exists; shared between copies.
+    rules: Arc<ListingRules>,
     state: ListingState,
 }
 
@@ -103,12 +106,18 @@ impl Listing {
     pub fn new(rules: ListingRules) -> Result<Listing, RulesError> {
         rules.validate()?;
         let state = ListingState::new(&rules);
-        Ok(Listing { rules, state })
+        Ok(Listing {
+            rules: Arc::new(rules),
+            state,
+        })
     }
 
     /// A listing from its rules and a state rebuilt from its log.
     pub fn from_parts(rules: ListingRules, state: ListingState) -> Listing {
-        Listing { rules, state }
+        Listing {
+            rules: Arc::new(rules),
+            state,
+        }
     }
 
     /// The rules.

@@ -77,13 +77,14 @@ impl Listing {
     /// too). When the reserve in force is still the one in the rules, the
     /// rules learn it as well.
     pub fn reveal_reserve(&mut self, opening: Opening<Option<Money>>) -> Result<(), SealMismatch> {
-        let code = self.rules.code.as_str();
         if self.rules.reserve == self.state.reserve {
             // Same commitment: the rules' copy opens with the same value.
-            self.rules
+            let rules = std::sync::Arc::make_mut(&mut self.rules);
+            rules
                 .reserve
-                .open(SealKind::Reserve, code, opening.clone())?;
+                .open(SealKind::Reserve, &rules.code, opening.clone())?;
         }
+        let code = self.rules.code.as_str();
         self.state.reserve.open(SealKind::Reserve, code, opening)
     }
 
@@ -108,7 +109,7 @@ impl Listing {
     pub fn reveal_lottery_seed(&mut self, seed: &str) -> Result<(), SealMismatch> {
         let state_seed = self.state.seed.as_mut().ok_or(SealMismatch)?;
         state_seed.reveal(seed)?;
-        if let Some(cap) = self.rules.price_cap.as_mut() {
+        if let Some(cap) = std::sync::Arc::make_mut(&mut self.rules).price_cap.as_mut() {
             if let super::rules::FollowOn::Lottery { seed: rules_seed } = &mut cap.then {
                 rules_seed.reveal(seed)?;
             }

@@ -12,6 +12,7 @@ use super::refusal::Refusal;
 use super::rules::{FollowOn, ListingRules, Schedule};
 use super::seal::{LotterySeed, Opening, SealKind, Sealed};
 use std::collections::HashMap;
+use std::sync::Arc;
 use yiwang_core::{Money, Timestamp};
 
 /// Where a listing is.
@@ -109,8 +110,11 @@ pub struct ListingState {
     pub(crate) ineligible: Vec<Party>,
     pub(crate) reserve: Sealed<Option<Money>>,
     pub(crate) seed: Option<LotterySeed>,
-    pub(crate) roles: HashMap<Party, Role>,
-    pub(crate) applications: Vec<Application>,
+    /// Shared between copies of the state (a copy is taken for every group
+    /// of actions the desk decides) and copied only when an application
+    /// changes, which bids never do.
+    pub(crate) roles: Arc<HashMap<Party, Role>>,
+    pub(crate) applications: Arc<Vec<Application>>,
     pub(crate) bidders: Vec<Bidder>,
     pub(crate) high: Option<HighBid>,
     pub(crate) phase: Phase,
@@ -166,8 +170,8 @@ impl ListingState {
                 },
                 None => None,
             },
-            roles: HashMap::new(),
-            applications: Vec::new(),
+            roles: Arc::default(),
+            applications: Arc::default(),
             bidders: Vec::new(),
             high: None,
             phase: Phase::Listing,
@@ -268,7 +272,7 @@ impl ListingState {
                 let Some(Role::Lead(index)) = self.roles.get(lead.as_str()).copied() else {
                     return Err(bad(name, "no such application"));
                 };
-                let app = &mut self.applications[index as usize];
+                let app = &mut Arc::make_mut(&mut self.applications)[index as usize];
                 if app.bidder.is_some() {
                     return Err(bad(name, "already qualified"));
                 }
@@ -498,11 +502,12 @@ impl ListingState {
                 return Err(bad("applied", "a party appears twice"));
             }
         }
-        self.roles.insert(lead.clone(), Role::Lead(index));
+        let roles = Arc::make_mut(&mut self.roles);
+        roles.insert(lead.clone(), Role::Lead(index));
         for p in partners {
-            self.roles.insert(p.party.clone(), Role::Partner(index));
+            roles.insert(p.party.clone(), Role::Partner(index));
         }
-        self.applications.push(Application {
+        Arc::make_mut(&mut self.applications).push(Application {
             lead: lead.clone(),
             partners: partners
                 .iter()
@@ -527,7 +532,7 @@ impl ListingState {
 
     fn application_led_by_mut(&mut self, lead: &str) -> Option<&mut Application> {
         match self.roles.get(lead) {
-            Some(Role::Lead(i)) => self.applications.get_mut(*i as usize),
+            Some(Role::Lead(i)) => Arc::make_mut(&mut self.applications).get_mut(*i as usize),
             _ => None,
         }
     }
