@@ -113,9 +113,10 @@ async fn two_processes_keep_one_log_and_show_the_same_price() {
     }
     let accepted = acked.accepted.lock().unwrap().clone();
     println!(
-        "{} bids accepted, {} refused, {} failed",
+        "{} bids accepted, {} refused, {} busy, {} failed",
         accepted.len(),
         acked.refused.load(Ordering::SeqCst),
+        acked.busy.load(Ordering::SeqCst),
         acked.failed.load(Ordering::SeqCst)
     );
     assert_eq!(acked.unanswered.load(Ordering::SeqCst), 0);

@@ -52,6 +52,10 @@ pub enum AppError {
     Csrf,
     #[error("请求格式有误：{0}")]
     BadRequest(String),
+    /// Too much contention to answer now; nothing was done and the same
+    /// request may be sent again.
+    #[error("系统繁忙，请稍后重试")]
+    Busy,
     #[error("系统内部错误，请稍后再试")]
     Internal(#[from] anyhow::Error),
 }
@@ -70,6 +74,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +92,7 @@ impl AppError {
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Csrf => "csrf_failed",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -95,6 +101,17 @@ impl AppError {
         if let AppError::Internal(e) = self {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
+    }
+
+    /// Tells clients when to try again, for the errors that pass.
+    fn retry_after(&self, resp: &mut Response) {
+        let seconds = match self {
+            AppError::RateLimited { retry_after_s } => *retry_after_s,
+            AppError::Busy => 1,
+            _ => return,
+        };
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
     }
 
     fn fields(&self) -> &[FieldError] {
@@ -113,6 +130,17 @@ impl From<StoreError> for AppError {
                 field: field.to_owned(),
                 message: conflict_message(field),
             },
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<crate::exchange::desk::DeskError> for AppError {
+    fn from(e: crate::exchange::desk::DeskError) -> Self {
+        use crate::exchange::desk::DeskError;
+        match e {
+            DeskError::UnknownListing => AppError::NotFound,
+            DeskError::Busy => AppError::Busy,
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -162,10 +190,7 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (e.status(), axum::Json(body)).into_response();
-        if let AppError::RateLimited { retry_after_s } = e {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_s.into());
-        }
+        e.retry_after(&mut resp);
         resp
     }
 }
@@ -188,10 +213,7 @@ impl IntoResponse for PageError {
         let details: Vec<String> = e.fields().iter().map(|f| f.message.clone()).collect();
         let html = crate::pages::error_page(status, &e.to_string(), &details);
         let mut resp = (status, Html(html)).into_response();
-        if let AppError::RateLimited { retry_after_s } = e {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_s.into());
-        }
+        e.retry_after(&mut resp);
         resp
     }
 }

@@ -112,21 +112,25 @@ pub fn load_demo(url: &str) {
 }
 
 /// A `yiwang serve` child process on a free port; killed (SIGKILL) when
-/// dropped.
+/// dropped. Its log (warnings and errors) is kept in a file and printed
+/// when the test fails, so that a failure shows what the server saw.
 pub struct Server {
     child: Child,
     /// `127.0.0.1:port`.
     pub addr: String,
+    log: TempDir,
 }
 
 impl Server {
     /// Starts `yiwang serve` on `url` and waits until it listens.
     pub fn start(url: &str) -> Server {
+        let log = TempDir::new("server-log");
+        let stderr = std::fs::File::create(log.0.join("stderr.log")).unwrap();
         let mut child = yiwang()
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
             .env("YIWANG_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -142,7 +146,12 @@ impl Server {
             .to_owned();
         // Keep reading, so that the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        Server { child, addr }
+        Server { child, addr, log }
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.0.join("stderr.log")).unwrap_or_default()
     }
 
     /// Kills the process with SIGKILL: no graceful shutdown, no flush.
@@ -156,6 +165,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- log of the server at {} ---\n{}", self.addr, self.log());
+        }
     }
 }
 
@@ -470,8 +482,10 @@ pub struct Acknowledged {
     pub refused: std::sync::atomic::AtomicI64,
     /// Connections that ended without an answer (a killed server).
     pub unanswered: std::sync::atomic::AtomicI64,
-    /// Answers with a server error status.
+    /// Answers with a server error status other than "busy".
     pub failed: std::sync::atomic::AtomicI64,
+    /// `503 busy` answers: nothing done, to be sent again.
+    pub busy: std::sync::atomic::AtomicI64,
 }
 
 /// One bidding task: bids the lowest price it believes valid (sometimes
@@ -511,6 +525,14 @@ pub async fn storm(
                 }
             }
             Ok(BidAnswer::Status(429, _)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(BidAnswer::Status(503, body)) => {
+                assert!(
+                    body.contains("\"busy\""),
+                    "503 without the busy code: {body}"
+                );
+                acked.busy.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
             Ok(BidAnswer::Status(status, body)) if status >= 500 => {
                 acked.failed.fetch_add(1, Ordering::SeqCst);
                 eprintln!("{}: bid {price} answered {status}: {body}", bidder.username);

@@ -68,7 +68,7 @@ pub async fn sync_ineligible(app: &AppState, listing: Uuid) -> Result<(), AppErr
         app.desk
             .act(listing, &Action::SetIneligible { parties }, vec![])
             .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+            .map_err(AppError::from)?;
     }
     Ok(())
 }
@@ -150,7 +150,7 @@ async fn engine_brief(app: &AppState, row: &ListingRow) -> Result<ListingBrief, 
     app.desk
         .view(row.id, |l| brief(row, l))
         .await
-        .map_err(|e| AppError::Internal(e.into()))
+        .map_err(AppError::from)
 }
 
 /// `GET /exchange/listings/{id}/apply`
@@ -290,7 +290,7 @@ pub async fn apply_submit(
                 .desk
                 .act(row.id, &action, participants)
                 .await
-                .map_err(|e| AppError::Internal(e.into()))?;
+                .map_err(AppError::from)?;
             match acted.verdict {
                 Verdict::Accepted => {
                     let ctx = app.audit_ctx(&viewer, &addr);
@@ -421,7 +421,7 @@ async fn load_mine(
         .desk
         .view(row.id, |l| my_application(row, l, &me.credit_code))
         .await
-        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::from)?
         .ok_or(AppError::NotFound)?;
     if mine.is_lead {
         mine.account_no = app
@@ -532,7 +532,7 @@ pub async fn consent(
         .desk
         .act(row.id, &action, vec![])
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     match acted.verdict {
         Verdict::Accepted => {
             Ok(Redirect::to(&format!("/exchange/my/{}?ok=consented", row.id)).into_response())

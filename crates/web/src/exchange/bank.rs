@@ -220,7 +220,7 @@ async fn credit(
             vec![],
         )
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     Ok(match acted.verdict {
         Verdict::Accepted => BankTxnOutcome::Credited,
         Verdict::Refused(Refusal::NotApplied) => BankTxnOutcome::NotApplied,

@@ -68,8 +68,9 @@ use yiwang_store::{AuditCtx, Store, StoreError};
 /// How many appends the committer takes into one transaction at most.
 const MAX_BATCH: usize = 2048;
 /// How often a group is decided again after another process moved the log
-/// on. Each retry reloads the listing, during which the other process may
-/// commit again; two processes hammering one listing need more than a few.
+/// on. Each retry first reads the entries that process wrote, during which
+/// it may commit again; two processes hammering one listing need more than
+/// a few.
 const MAX_STALE_RETRIES: usize = 32;
 /// How many entries a listing is read back in at a time.
 const READ_PAGE: u32 = 5000;
@@ -721,9 +722,15 @@ impl Desk {
     }
 
     /// Decides a group of queued operations in order at the server's time,
-    /// commits their entries as one append and answers each. When another
-    /// process wrote first the listing is reloaded and the group decided
-    /// again; an engine error answers its operation only.
+    /// commits their entries as one append and answers each.
+    ///
+    /// The group is decided on a copy of the listing's engine, which
+    /// replaces the held one only once the append is committed: an
+    /// operation the engine fails on is answered with its error and the
+    /// rest decided again from the same state, and when another process
+    /// wrote first the held engine is brought up to the log by reading
+    /// only the entries after it ([`Desk::refresh`]) before the group is
+    /// decided again.
     async fn decide_group(
         &self,
         id: Uuid,
@@ -731,7 +738,8 @@ impl Desk {
         guard: &mut Option<Live>,
         mut group: Vec<Queued>,
     ) {
-        for _ in 0..MAX_STALE_RETRIES {
+        let mut stale = 0;
+        while !group.is_empty() {
             if guard.is_none() {
                 match self.load(id).await {
                     Ok(live) => Self::hold(slot, guard, live),
@@ -745,6 +753,7 @@ impl Desk {
             }
             let live = guard.as_mut().expect("loaded above");
             let now = self.inner.clock.now();
+            let mut engine = live.engine.clone();
             let mut facts = Vec::new();
             // Per operation: its verdict and its facts' range.
             let mut decided = Vec::with_capacity(group.len());
@@ -752,8 +761,8 @@ impl Desk {
             for (i, q) in group.iter().enumerate() {
                 let start = facts.len();
                 let verdict = match &q.op {
-                    Op::Act { action, .. } => live.engine.decide(action, now, &mut facts).map(Some),
-                    Op::Tick => live.engine.advance(now, &mut facts).map(|()| None),
+                    Op::Act { action, .. } => engine.decide(action, now, &mut facts).map(Some),
+                    Op::Tick => engine.advance(now, &mut facts).map(|()| None),
                 };
                 match verdict {
                     Ok(v) => decided.push((v, start..facts.len())),
@@ -764,11 +773,10 @@ impl Desk {
                 }
             }
             if let Some((i, e)) = failed {
-                // The engine may have applied part of the facts: answer
-                // that operation, start again from the log for the rest.
+                // The copy may hold part of that operation's facts: answer
+                // it, and decide the rest again from the held state.
                 let q = group.remove(i);
                 let _ = q.reply.send(Err(e.into()));
-                Self::unhold(slot, guard);
                 continue;
             }
             // A terminated notice's listings keep that status whatever
@@ -777,7 +785,7 @@ impl Desk {
             let status = if live.status == "terminated" {
                 "terminated"
             } else {
-                status_code(&live.engine, now)
+                status_code(&engine, now)
             };
             if facts.is_empty() && status == live.status {
                 for (q, (verdict, _)) in group.into_iter().zip(decided) {
@@ -807,13 +815,14 @@ impl Desk {
                 listing_id: id,
                 expected_seq: live.seq,
                 entries: entries.iter().map(to_row).collect(),
-                summary_json: Some(summary(&live.engine, now).to_string()),
+                summary_json: Some(summary(&engine, now).to_string()),
                 status: Some(status.to_owned()),
                 decided_at,
                 participants,
             };
             match self.commit(append).await {
                 Ok(AppendOutcome::Appended { head_seq }) => {
+                    live.engine = engine;
                     live.writer = writer;
                     live.seq = head_seq;
                     live.status = status.to_owned();
@@ -824,11 +833,32 @@ impl Desk {
                     }
                     return;
                 }
+                Ok(AppendOutcome::Stale { .. }) if stale < MAX_STALE_RETRIES => {
+                    // Another process wrote first: read what it wrote and
+                    // decide again.
+                    stale += 1;
+                    let refreshed = self.refresh(id, live).await;
+                    if refreshed.is_ok() {
+                        slot.seq.store(live.seq, Ordering::Release);
+                    } else {
+                        Self::unhold(slot, guard);
+                    }
+                    if let Err(e) = refreshed {
+                        for q in group {
+                            let _ = q.reply.send(Err(share(&e)));
+                        }
+                        return;
+                    }
+                }
                 Ok(AppendOutcome::Stale { .. }) => {
-                    // Another process wrote first: reload and decide again.
-                    Self::unhold(slot, guard);
+                    for q in group {
+                        let _ = q.reply.send(Err(DeskError::Busy));
+                    }
+                    return;
                 }
                 Err(e) => {
+                    // Whether the append landed is unknown: read the
+                    // listing from the log when it is next used.
                     Self::unhold(slot, guard);
                     for q in group {
                         let _ = q.reply.send(Err(share(&e)));
@@ -836,9 +866,6 @@ impl Desk {
                     return;
                 }
             }
-        }
-        for q in group {
-            let _ = q.reply.send(Err(DeskError::Busy));
         }
     }
 
@@ -890,14 +917,14 @@ impl Desk {
 /// order, so the store sees one contiguous run per listing.
 async fn commit_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<CommitRequest>) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
+    // Where each listing's append is in the batch being gathered.
+    let mut index: HashMap<Uuid, usize> = HashMap::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
         let mut batch: Vec<ListingAppend> = Vec::new();
         let mut replies: Vec<(usize, oneshot::Sender<Result<AppendOutcome, String>>)> = Vec::new();
+        index.clear();
         for req in waiting.drain(..) {
-            match batch
-                .iter_mut()
-                .position(|a| a.listing_id == req.append.listing_id)
-            {
+            match index.get(&req.append.listing_id).copied() {
                 Some(i) => {
                     let merged = &mut batch[i];
                     let a = req.append;
@@ -915,6 +942,7 @@ async fn commit_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<CommitRequest
                     replies.push((i, req.reply));
                 }
                 None => {
+                    index.insert(req.append.listing_id, batch.len());
                     batch.push(req.append);
                     replies.push((batch.len() - 1, req.reply));
                 }

@@ -537,7 +537,7 @@ async fn current_panel(app: &AppState, row: &ListingRow) -> Result<Rendered, App
         .desk
         .view(row.id, read_back_to)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let rows = rows_back(app, row.id, seq, stop).await?;
     let log = from_log(row.id, &row.code, &rows);
     let now = app.clock.now();
@@ -545,7 +545,7 @@ async fn current_panel(app: &AppState, row: &ListingRow) -> Result<Rendered, App
         .desk
         .view(row.id, |l| panel(row, l, seq, log, now))
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let html = p
         .render()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
@@ -741,7 +741,7 @@ async fn bidder_partial(
         .desk
         .view(row.id, |l| bidder_desk(row.id, l, &me.credit_code, now))
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let Some(mut d) = d else { return Ok(None) };
     d.answer = answer;
     let html = BidderPartial {
@@ -810,11 +810,7 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let row = listing_row(&app, &id).await?;
-    let updates = app
-        .desk
-        .watch(row.id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let updates = app.desk.watch(row.id).await.map_err(AppError::from)?;
     let last_seen: Option<i64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -1095,7 +1091,7 @@ async fn act_once(
         .desk
         .act(row.id, &action, vec![])
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     Ok(match acted.verdict {
         Verdict::Accepted => ActAnswer {
             verdict: "accepted".into(),

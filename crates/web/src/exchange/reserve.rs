@@ -236,7 +236,7 @@ pub async fn set_reserve(
         .desk
         .act(row.id, &Action::SetReserve { reserve: sealed }, vec![])
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     match acted.verdict {
         Verdict::Accepted => Ok(Redirect::to(&format!(
             "/exchange/admin/listings/{}#reserve",

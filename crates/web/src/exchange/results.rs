@@ -155,10 +155,7 @@ fn decided(engine: &Listing) -> Option<Decided> {
 }
 
 async fn decision_of(app: &AppState, id: Uuid) -> Result<Option<Decided>, AppError> {
-    app.desk
-        .view(id, decided)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
+    app.desk.view(id, decided).await.map_err(AppError::from)
 }
 
 /// Why a listing failed, in Chinese.
@@ -861,7 +858,7 @@ pub async fn refund_lines(app: &AppState, row: &ListingRow) -> Result<Vec<Refund
             })
         })
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let accounts = app.store.deposit_accounts(row.id).await?;
     let recorded = app.store.deposit_refunds(row.id).await?;
     let mut txns = listing_txns(app, row.id).await?;
@@ -985,7 +982,7 @@ pub async fn panel(app: &AppState, row: &ListingRow) -> Result<RefundPanel, AppE
         .desk
         .view(row.id, |l| l.decision().is_some())
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     Ok(RefundPanel {
         listing_id: row.id,
         decided,

@@ -237,7 +237,7 @@ async fn act_audited(
         .desk
         .act(row.id, action, vec![])
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     match acted.verdict {
         Verdict::Accepted => Ok(None),
         Verdict::Refused(r) => {
@@ -281,7 +281,7 @@ pub async fn resume(
         .desk
         .view(row.id, |l| (l.state().phase(), *l.state().schedule()))
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let typed = form.clone();
     let keep = move |p: &mut SuspensionPanel| {
         p.application_deadline = typed.application_deadline;
