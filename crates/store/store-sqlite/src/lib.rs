@@ -31,6 +31,9 @@
 //!   read a consistent snapshot while the writer writes; reads that need two
 //!   queries to agree (a page and its total) share one read transaction.
 //!
+//! WAL checkpoints run beside the writer on a connection of their own (the
+//! `checkpoint` module), so no commit waits for one.
+//!
 //! Because the audit chain's head is read and extended inside the writer's
 //! transaction, each audit record's `seq` follows the last committed one with
 //! no gap, and a change whose transaction rolls back leaves no record.
@@ -39,6 +42,7 @@
 //! one file.
 
 mod cases;
+mod checkpoint;
 mod exchange;
 mod feed;
 mod grid;
@@ -78,6 +82,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reader connections; WAL lets them all read while the writer writes.
 const READERS: u32 = 4;
 
+/// The writer's page cache, as SQLite's `cache_size` takes it (negative:
+/// KiB): 64 MiB, so that the pages a stream of appends touches stay in
+/// memory rather than being read back from the file.
+const WRITER_CACHE_KIB: i64 = -65_536;
+
 /// A Yiwang store in one SQLite file. Cheap to clone: clones share the pools.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -88,6 +97,10 @@ pub struct SqliteStore {
     /// The change feed: appends committed through this store (the `feed`
     /// module).
     appends: tokio::sync::broadcast::Sender<yiwang_store::exchange::AppendNotice>,
+    /// One connection that checkpoints the WAL (the `checkpoint` module).
+    checkpointer: SqlitePool,
+    /// Held by every clone; the checkpointer stops once it is gone.
+    _alive: std::sync::Arc<()>,
 }
 
 pub(crate) type Tx = sqlx::Transaction<'static, Sqlite>;
@@ -110,24 +123,52 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Statement journals (a multi-row statement inside a transaction
+            // keeps one to undo itself) stay in memory instead of a
+            // temporary file written page by page.
+            .pragma("temp_store", "MEMORY");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             // Kept open for the store's life: the WAL index stays mapped and
             // the readers never find the database without its WAL.
             .min_connections(1)
-            .connect_with(options.clone().create_if_missing(true))
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    // Checkpoints run beside the writer, not in its commits.
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma(
+                        "journal_size_limit",
+                        checkpoint::JOURNAL_SIZE_LIMIT.to_string(),
+                    )
+                    .pragma("cache_size", WRITER_CACHE_KIB.to_string()),
+            )
             .await
             .map_err(db)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options.pragma("query_only", "ON"))
+            .connect_with(options.clone().pragma("query_only", "ON"))
             .await
             .map_err(db)?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let alive = std::sync::Arc::new(());
+        checkpoint::spawn(
+            checkpointer.clone(),
+            writer.clone(),
+            std::sync::Arc::downgrade(&alive),
+        );
         Ok(SqliteStore {
             writer,
             reader,
             appends: tokio::sync::broadcast::channel(feed::CAPACITY).0,
+            checkpointer,
+            _alive: alive,
         })
     }
 
@@ -137,8 +178,9 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
-    /// Closes both pools, waiting for connections in use to be returned.
+    /// Closes the pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        self.checkpointer.close().await;
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -961,6 +1003,59 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("readonly"), "{err}");
+        // The writer leaves checkpoints to the checkpointer and keeps
+        // statement journals in memory.
+        let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(auto, 0);
+        let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(temp, 2, "2 = MEMORY");
+    }
+
+    /// A checkpoint round copies a long WAL back into the database, after
+    /// which the next commit starts the WAL from its beginning (with
+    /// automatic checkpoints off, nothing else would), and the data reads
+    /// back.
+    #[tokio::test]
+    async fn a_checkpoint_round_brings_a_long_wal_back_to_its_start() {
+        let (store, _dir) = testing::fresh().await;
+        sqlx::query("CREATE TABLE filler (x BLOB)")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        // Each row fills a page of its own: past RESET_PAGES in the WAL.
+        let rows = checkpoint::RESET_PAGES + 100;
+        let mut tx = store.write().await.unwrap();
+        for _ in 0..rows {
+            sqlx::query("INSERT INTO filler VALUES (zeroblob(3500))")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        // The store's own checkpointer may have run the same round already.
+        checkpoint::checkpoint(&store.checkpointer, &store.writer)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO filler VALUES (zeroblob(10))")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        let (_, after, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&store.checkpointer)
+            .await
+            .unwrap();
+        assert!(after < 10, "the WAL did not restart: {after} pages");
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM filler")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!(n, rows + 1);
     }
 
     /// Committed data survives closing and reopening the file.
