@@ -14,7 +14,8 @@
 //! | [`fanout`] | SSE updates of one listing to thousands of watchers, over real HTTP |
 //! | [`sse`] | the watchers' side: a minimal HTTP/1.1 SSE client, run in a child process |
 //!
-//! `--engine-only` keeps the sections that run in memory.
+//! `--engine-only` keeps the sections that run in memory; `--section NAME`
+//! runs only the sections named.
 
 mod durable;
 mod engine;
@@ -37,6 +38,10 @@ pub enum BenchAction {
         /// Only the sections that run in memory (no database, no server).
         #[arg(long)]
         engine_only: bool,
+        /// Only the named sections (`engine`, `durable`, `fanout`); may be
+        /// given more than once. Every section when absent.
+        #[arg(long = "section", value_name = "NAME", value_parser = parse_section)]
+        sections: Vec<&'static str>,
         /// How long each measurement runs, in seconds (e.g. 0.5).
         #[arg(long, default_value_t = 1.0, value_parser = parse_seconds)]
         seconds: f64,
@@ -64,6 +69,17 @@ pub enum BenchAction {
         #[arg(long)]
         watchers: u32,
     },
+}
+
+fn parse_section(text: &str) -> Result<&'static str, String> {
+    SECTIONS
+        .iter()
+        .find(|s| s.name == text)
+        .map(|s| s.name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = SECTIONS.iter().map(|s| s.name).collect();
+            format!("没有名为 {text:?} 的测试项；可选：{}", names.join("、"))
+        })
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -175,9 +191,10 @@ const SECTIONS: &[Section] = &[
 ];
 
 pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
-    let (engine_only, seconds, json, postgres_url, skip_postgres, watchers) = match action {
+    let (engine_only, only, seconds, json, postgres_url, skip_postgres, watchers) = match action {
         BenchAction::Exchange {
             engine_only,
+            sections,
             seconds,
             json,
             postgres_url,
@@ -185,6 +202,7 @@ pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
             watchers,
         } => (
             engine_only,
+            sections,
             seconds,
             json,
             postgres_url,
@@ -215,7 +233,11 @@ pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
         }
     }
     let mut sections = Vec::new();
-    for section in SECTIONS.iter().filter(|s| s.in_memory || !engine_only) {
+    let chosen = SECTIONS
+        .iter()
+        .filter(|s| s.in_memory || !engine_only)
+        .filter(|s| only.is_empty() || only.contains(&s.name));
+    for section in chosen {
         let report = (section.run)(&options)?;
         if !json {
             print_table(section, &report);
