@@ -14,6 +14,7 @@
 //! | [`index`] | [`GridIndex`]: which grid holds a point |
 //! | [`topology`] | overlaps, gaps and grids outside their community |
 //! | [`generate`] | a district generated from a seed, for demos and tests |
+//! | [`duties`] | the staff's patrols and visits: their windows, and what is done, open or overdue |
 //!
 //! The crate knows nothing of storage or HTTP; geometry is geo's (robust
 //! predicates, geodesic areas, polygon boolean operations), not hand-made.
@@ -31,6 +32,7 @@
 //! ```
 
 pub mod code;
+pub mod duties;
 pub mod generate;
 pub mod geometry;
 pub mod index;
