@@ -302,7 +302,7 @@ pub fn populate<'a>(
         let mut flat = 0usize;
         while placed < share {
             let b = flat / FLATS;
-            if flat % FLATS == 0 {
+            if flat.is_multiple_of(FLATS) {
                 buildings.push(GeneratedBuilding {
                     grid: grid.code,
                     road: road.clone(),

@@ -571,7 +571,7 @@ async fn buildings_are_placed_by_point_or_assigned_and_imported() {
     let new = |road: &str, number: &str, building: &str, lng: &str, lat: &str| {
         let app = &w.app;
         let session = w.worker.clone();
-        let fields = vec![
+        let fields = [
             ("road".to_owned(), road.to_owned()),
             ("number".to_owned(), number.to_owned()),
             ("building".to_owned(), building.to_owned()),
