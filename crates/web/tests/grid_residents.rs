@@ -169,6 +169,10 @@ async fn the_assigned_worker_sees_full_data_and_each_view_is_audited() {
         assert!(page.body.contains(ID_A));
         assert!(page.body.contains("13912345678"));
         assert!(page.body.contains("天熹路1号1幢2单元301室"));
+        assert_eq!(
+            page.headers.get("cache-control").unwrap(),
+            "no-store, private"
+        );
         let views = audits(&w.app, "resident.view").await;
         assert_eq!(views.len(), n, "one audit record per view");
         assert_eq!(views[0].object_id, id.to_string());
@@ -558,6 +562,13 @@ async fn the_export_is_full_for_the_grid_s_staff_and_audited() {
     assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
     let exports = audits(&w.app, "resident.export").await;
     assert_eq!(exports.len(), 1);
+    assert_eq!(
+        (
+            exports[0].object_kind.as_str(),
+            exports[0].object_id.as_str()
+        ),
+        ("grid", WEST)
+    );
     assert!(
         exports[0].detail.contains("\"residents\":1"),
         "{}",

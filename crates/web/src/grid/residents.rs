@@ -21,7 +21,7 @@
 //! export show full numbers only to viewers with full sight, and each such
 //! view writes an audit record (`resident.view`, `resident.export`) before
 //! the data leaves the server: if the record cannot be written, nothing is
-//! shown.
+//! shown. Such responses are marked `Cache-Control: no-store, private`.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -103,23 +103,34 @@ pub async fn may_change(app: &AppState, viewer: &Viewer, grid: &str) -> Result<(
     }
 }
 
-/// Writes the audit record of a view of unmasked personal data.
+/// Writes the audit record of a view of unmasked personal data: `kind` and
+/// `object` name what was seen (a resident, or a grid for an export).
 async fn audit_view(
     app: &AppState,
     viewer: &Viewer,
     addr: &ClientAddr,
     action: &str,
-    object: String,
+    (kind, object): (&str, String),
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let ctx = app.audit_ctx(viewer, addr);
     app.store
         .audit(
             &ctx,
-            NewAudit::new(action, "resident", object).with_detail(detail),
+            NewAudit::new(action, kind, object).with_detail(detail),
         )
         .await?;
     Ok(())
+}
+
+/// Marks a response holding unmasked personal data as not to be stored by
+/// browsers or proxies.
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store, private"),
+    );
+    response
 }
 
 /// A review date (Shanghai) as the pages show it.
@@ -404,7 +415,7 @@ pub async fn export(
         &viewer,
         &addr,
         "resident.export",
-        code.to_string(),
+        ("grid", code.to_string()),
         json!({
             "grid_code": code.to_string(),
             "residents": rows.len(),
@@ -424,7 +435,7 @@ pub async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"residents-{code}.xlsx\""),
             ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CACHE_CONTROL, "no-store, private".to_owned()),
         ],
         bytes,
     )
@@ -517,7 +528,7 @@ async fn show_resident(
             viewer,
             addr,
             "resident.view",
-            row.id.to_string(),
+            ("resident", row.id.to_string()),
             json!({ "grid_code": row.grid_code, "fields": ["id_number", "phone"] }),
         )
         .await?;
@@ -538,7 +549,7 @@ async fn show_resident(
         errors,
     })?;
     *page.status_mut() = status;
-    Ok(page)
+    Ok(if full { private(page) } else { page })
 }
 
 /// `GET /grid/residents/{id}`
@@ -726,7 +737,7 @@ fn form_page(
         errors,
     })?;
     *page.status_mut() = status;
-    Ok(page)
+    Ok(private(page))
 }
 
 /// Which building a new registration starts on.
@@ -798,7 +809,7 @@ pub async fn edit_form(
         &viewer,
         &addr,
         "resident.view",
-        row.id.to_string(),
+        ("resident", row.id.to_string()),
         json!({ "grid_code": row.grid_code, "fields": ["id_number", "phone"], "purpose": "edit" }),
     )
     .await?;
