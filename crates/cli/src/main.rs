@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         action: exchange::ExchangeAction,
     },
+    /// Grid governance tools.
+    Grid {
+        #[command(subcommand)]
+        action: GridAction,
+    },
     /// Performance measurements on this machine.
     Bench {
         #[command(subcommand)]
@@ -84,6 +89,23 @@ enum Command {
 enum ConfigAction {
     /// Prints the effective configuration (file plus YIWANG_… variables), secrets masked.
     Print,
+}
+
+#[derive(Debug, Subcommand)]
+enum GridAction {
+    /// Generates the demo district (unless grids exist) and its residents,
+    /// buildings and households, in batches (e.g. --residents 1260000 for
+    /// the benchmark scale).
+    Generate {
+        /// How many residents to generate.
+        #[arg(long, default_value_t = demo_grid::DEMO_RESIDENTS)]
+        residents: u64,
+        /// The seed number; the same seed gives the same people.
+        #[arg(long, default_value_t = demo_grid::DEMO_GRID_SEED)]
+        seed: u64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +193,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let logins = demo::load(&state).await?;
                 demo::print_logins(&logins);
                 anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Grid {
+            action:
+                GridAction::Generate {
+                    residents,
+                    seed,
+                    db,
+                },
+        } => {
+            let config = load_config(cli.config.as_deref(), Some(&db))?;
+            runtime()?.block_on(async {
+                let store = store::open(&config.database_url).await?;
+                store.migrate().await?;
+                let state = yiwang_web::AppState::new(
+                    store,
+                    config,
+                    std::sync::Arc::new(yiwang_core::SystemClock),
+                )?;
+                demo_grid::generate_population(&state, seed, residents).await
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,6 +1,7 @@
 //! `yiwang demo` loads the seed article's district: 1,030 comprehensive and
 //! 107 specialised grids, 1,137 leaders, the demo grid accounts attached,
-//! clean lines, the same district every time, and only once.
+//! clean lines, its 30,000 residents, the same district every time, and only
+//! once; `yiwang grid generate` writes a population of any size in batches.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use yiwang_grid::{
     check_topology, Boundary, CommunityCode, GridCode, GridKind, DEFAULT_TOLERANCE_M2,
 };
 use yiwang_store::grid::{GridQuery, StaffRole, UnitLevel};
+use yiwang_store::residents::{BuildingQuery, ResidentQuery};
 use yiwang_store::{Page, Store};
 
 fn yiwang() -> Command {
@@ -159,5 +161,88 @@ async fn demo_loads_the_seed_district_once() {
         .await
         .unwrap();
     assert_eq!(imports.total, 1);
+
+    // Its residents: 30,000 of them, once, in buildings placed in their
+    // grids, with valid ID numbers.
+    assert_eq!(store.count_residents().await.unwrap(), 30_000);
+    let first = district.grids[0].code.to_string();
+    let residents = store
+        .residents(
+            &ResidentQuery {
+                grid_code: first.clone(),
+                ..ResidentQuery::default()
+            },
+            Page::number(1, 500),
+        )
+        .await
+        .unwrap();
+    assert!(residents.total > 10, "{}", residents.total);
+    for r in &residents.items {
+        assert!(yiwang_core::ResidentId::parse(&r.id_number).is_ok());
+        assert_eq!(r.grid_code, first);
+    }
+    let buildings = store
+        .buildings(
+            &BuildingQuery {
+                grid_code: Some(first.clone()),
+                search: None,
+            },
+            Page::number(1, 50),
+        )
+        .await
+        .unwrap();
+    let index = yiwang_grid::GridIndex::new(grids.iter().cloned());
+    for b in &buildings.items {
+        let point = yiwang_grid::LngLat::new(b.lng.unwrap(), b.lat.unwrap()).unwrap();
+        assert_eq!(
+            index.lookup(point).map(|h| h.code.to_string()),
+            Some(first.clone())
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn grid_generate_writes_residents_in_batches_and_refuses_to_repeat() {
+    let dir = std::env::temp_dir().join(format!(
+        "yiwang-grid-generate-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("y.db").display());
+    let out = yiwang()
+        .args([
+            "grid",
+            "generate",
+            "--residents",
+            "45000",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("居民 45000 人"), "{stdout}");
+    // Three batches of at most 20,000 residents, each reported.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("已写入居民").count(), 3, "{stderr}");
+    let again = yiwang()
+        .args([
+            "grid",
+            "generate",
+            "--residents",
+            "10",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("已有 45000 名居民"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -107,10 +107,10 @@ pub struct GeneratedDistrict {
 /// SplitMix64: tiny, and the same sequence on every platform and version
 /// (a library generator may change its stream between releases).
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -119,16 +119,16 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
     /// Uniform in `[lo, hi)`.
-    fn between(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn between(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
     }
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 }
@@ -159,12 +159,12 @@ const PLACE_SECOND: &[&str] = &[
     "熹", "康", "平", "乐", "苑", "园", "湾", "桥", "河", "庄", "林", "泽", "光", "阳", "悦", "宁",
     "祥", "源", "丰", "湖", "港", "华", "景", "秀",
 ];
-const SURNAMES: &[&str] = &[
+pub(crate) const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭",
     "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
     "顾", "缪", "季", "陆", "施", "瞿", "范", "姜",
 ];
-const GIVEN: &[&str] = &[
+pub(crate) const GIVEN: &[&str] = &[
     "建", "华", "文", "静", "海", "燕", "红", "军", "梅", "丽", "强", "勇", "霞", "峰", "磊", "娟",
     "敏", "杰", "涛", "玲", "晓", "雪", "云", "鹏", "慧", "婷", "明", "平", "志", "秀", "春", "兰",
     "国", "庆", "卫", "东", "亚", "琴", "芳", "斌",

@@ -9,11 +9,14 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`code`] | [`GridCode`] and the codes of the units above it |
+//! | [`address`] | [`StandardAddress`]: road, door number, building, unit, room |
+//! | [`people`] | [`PersonTag`] (the tags grid duties depend on), residents' phones |
 //! | [`kind`] | [`GridKind`]: comprehensive (综合网格) or specialised (专属网格) |
 //! | [`geometry`] | [`Boundary`] polygons in WGS84, areas in m², GeoJSON in and out |
 //! | [`index`] | [`GridIndex`]: which grid holds a point |
 //! | [`topology`] | overlaps, gaps and grids outside their community |
 //! | [`generate`] | a district generated from a seed, for demos and tests |
+//! | [`population`] | buildings, households and residents generated for a district |
 //! | [`duties`] | the staff's patrols and visits: their windows, and what is done, open or overdue |
 //!
 //! The crate knows nothing of storage or HTTP; geometry is geo's (robust
@@ -31,14 +34,18 @@
 //! # Ok::<(), yiwang_grid::CodeError>(())
 //! ```
 
+pub mod address;
 pub mod code;
 pub mod duties;
 pub mod generate;
 pub mod geometry;
 pub mod index;
 pub mod kind;
+pub mod people;
+pub mod population;
 pub mod topology;
 
+pub use crate::address::{AddressError, StandardAddress};
 pub use crate::code::{CodeError, CommunityCode, DistrictCode, GridCode, StreetCode};
 pub use crate::geometry::{
     feature_collection, parse_feature_collection, Boundary, BoundaryError, ImportError,
@@ -46,4 +53,5 @@ pub use crate::geometry::{
 };
 pub use crate::index::{GridIndex, Hit};
 pub use crate::kind::{GridKind, SpecialisedType};
+pub use crate::people::{mask_phone, parse_phone, PersonTag, PhoneError};
 pub use crate::topology::{check as check_topology, Issue, DEFAULT_TOLERANCE_M2};

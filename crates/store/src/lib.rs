@@ -13,7 +13,8 @@
 //! record in the same transaction as the change; the records form a SHA-256
 //! hash chain ([`audit`]). The one exception is the exchange's per-listing
 //! event log, which is a hash chain of its own ([`exchange`]). Cases on the shared workflow are
-//! stored by [`cases`].
+//! stored by [`cases`]; buildings, households, residents and their tags by
+//! [`residents`].
 
 pub mod audit;
 pub mod cases;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod exchange;
 pub mod grid;
 pub mod model;
+pub mod residents;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
 #[cfg(feature = "testsuite")]
@@ -32,6 +34,7 @@ pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
 pub use model::*;
+pub use residents::ResidentStore;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -131,7 +134,15 @@ pub trait AuditStore: Send + Sync {
 /// Everything a Yiwang server needs from its database.
 #[async_trait]
 pub trait Store:
-    AccountStore + AuditStore + ExchangeStore + GridStore + CaseStore + Send + Sync + 'static
+    AccountStore
+    + AuditStore
+    + ExchangeStore
+    + GridStore
+    + CaseStore
+    + ResidentStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

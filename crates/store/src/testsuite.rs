@@ -5,7 +5,8 @@
 //! [`AuditStore`](crate::AuditStore), [`ExchangeStore`](crate::ExchangeStore)
 //! (in the `exchange` submodule, re-exported here),
 //! [`GridStore`](crate::GridStore) (in the `grid` submodule),
-//! [`CaseStore`](crate::CaseStore) (the `cases` submodule) and [`Store`]. A backend
+//! [`CaseStore`](crate::CaseStore) (the `cases` submodule),
+//! [`ResidentStore`](crate::ResidentStore) (the `residents` submodule) and [`Store`]. A backend
 //! runs them all with one line in its `tests/suite.rs`:
 //!
 //! ```ignore
@@ -31,10 +32,12 @@
 mod cases;
 mod exchange;
 mod grid;
+mod residents;
 
 pub use self::cases::*;
 pub use self::exchange::*;
 pub use self::grid::*;
+pub use self::residents::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -129,6 +132,11 @@ macro_rules! store_tests {
             list_cases_filters_for_work_lists,
             cases_due_lists_the_timer_work,
             open_cases_near_finds_candidates,
+            import_places_stores_buildings_households_and_residents,
+            import_places_is_all_or_nothing,
+            buildings_are_found_by_address_key,
+            residents_are_registered_edited_and_audited,
+            resident_tags_are_set_replaced_and_removed,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use crate::auth::routes as auth;
 use crate::exchange::{bank, notice_api, results};
 use crate::grid::api as grid_api;
+use crate::grid::residents as grid_residents;
 use crate::pages::admin;
 
 /// The OpenAPI description of `/api/v1`.
@@ -32,6 +33,7 @@ use crate::pages::admin;
         bank::deposit_callback,
         grid_api::lookup,
         grid_api::geojson,
+        grid_residents::api_create,
     ),
     components(schemas(
         bank::DepositArrival,
@@ -64,6 +66,8 @@ use crate::pages::admin;
         results::PublishedResultData,
         results::WinnerData,
         grid_api::GridLookupData,
+        grid_residents::ResidentRequest,
+        grid_residents::ResidentCreated,
         ErrorBody,
         ErrorDetail,
         FieldErrorView,
@@ -73,7 +77,8 @@ use crate::pages::admin;
         (name = "admin", description = "系统管理"),
         (name = "exchange", description = "土地交易开放数据：出让公告、挂牌地块与交易结果，无需登录"),
         (name = "bank", description = "银行保证金到账通知（HMAC-SHA256 签名）"),
-        (name = "grid", description = "网格开放数据：按经纬度（WGS84）查询所在网格及网格长，全部网格边界（GeoJSON），无需登录"),
+        (name = "grid", description = "网格开放数据：按经纬度（WGS84）或标准地址查询所在网格及网格长，全部网格边界（GeoJSON），无需登录"),
+        (name = "grid_staff", description = "网格工作人员接口：居民登记（需登录，仅限本人所在网格）"),
     )
 )]
 pub struct ApiDoc;
@@ -90,7 +95,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable code: invalid_input, unauthenticated, forbidden, not_found,
     /// conflict, rate_limited, csrf_failed, bad_signature, bad_request,
-    /// outside_grids, internal.
+    /// outside_grids, address_not_found, internal.
     pub code: String,
     /// What went wrong, in Chinese.
     pub message: String,

@@ -38,6 +38,7 @@ mod exchange;
 mod feed;
 mod grid;
 mod migrate;
+mod residents;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
 

@@ -44,6 +44,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (6, "grid", include_str!("../migrations/0006_grid.sql")),
     (7, "cases", include_str!("../migrations/0007_cases.sql")),
+    (
+        8,
+        "residents",
+        include_str!("../migrations/0008_residents.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

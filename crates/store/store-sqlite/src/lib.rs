@@ -47,6 +47,7 @@ mod exchange;
 mod feed;
 mod grid;
 mod migrate;
+mod residents;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
 

@@ -6,6 +6,8 @@
 //! | [`api`] | open data: `GET /api/v1/grid/lookup` and `GET /api/v1/grids.geojson` |
 //! | [`filings`] | boundary filings (备案): a leader files, a supervisor approves or rejects; the topology check page |
 //! | [`map`] | the server-rendered SVG map of the grids, each grid a link |
+//! | [`residents`] | residents for grid staff: lists, pages, forms, tags, XLSX, the registration API; who sees what |
+//! | [`places`] | buildings and flats for grid staff (with CSV import), and the public look-up by address |
 //! | [`data`] | a district as a store import, the per-process grid map cache, areas as people read them |
 //!
 //! The geometry (codes, boundaries, the look-up index) lives in
@@ -17,9 +19,12 @@ pub mod data;
 pub mod filings;
 pub mod map;
 pub mod pages;
+pub mod places;
+pub mod residents;
 
 use crate::auth::access::{Access, Routes};
 use filings::{FILERS, SUPERVISORS};
+use residents::RESIDENT_STAFF;
 
 /// The grid system's routes.
 pub fn routes(r: Routes) -> Routes {
@@ -44,4 +49,70 @@ pub fn routes(r: Routes) -> Routes {
         )
         .get("/grid/filings", Roles(SUPERVISORS), filings::filings)
         .get("/grid/topology", Roles(SUPERVISORS), filings::topology)
+        .get(
+            "/grid/grids/{id}/residents",
+            Roles(RESIDENT_STAFF),
+            residents::list,
+        )
+        .get(
+            "/grid/grids/{id}/residents.xlsx",
+            Roles(RESIDENT_STAFF),
+            residents::export,
+        )
+        .get(
+            "/grid/grids/{id}/residents/new",
+            Roles(RESIDENT_STAFF),
+            residents::new_form,
+        )
+        .post(
+            "/grid/grids/{id}/residents",
+            Roles(RESIDENT_STAFF),
+            residents::create,
+        )
+        .get(
+            "/grid/residents/{id}",
+            Roles(RESIDENT_STAFF),
+            residents::show,
+        )
+        .get(
+            "/grid/residents/{id}/edit",
+            Roles(RESIDENT_STAFF),
+            residents::edit_form,
+        )
+        .post(
+            "/grid/residents/{id}",
+            Roles(RESIDENT_STAFF),
+            residents::update,
+        )
+        .post(
+            "/grid/residents/{id}/tags",
+            Roles(RESIDENT_STAFF),
+            residents::tags,
+        )
+        .post(
+            "/api/v1/grid/residents",
+            Roles(RESIDENT_STAFF),
+            residents::api_create,
+        )
+        .get(
+            "/grid/grids/{id}/buildings",
+            Roles(RESIDENT_STAFF),
+            places::list,
+        )
+        .get(
+            "/grid/grids/{id}/buildings/new",
+            Roles(RESIDENT_STAFF),
+            places::new_form,
+        )
+        .post(
+            "/grid/grids/{id}/buildings",
+            Roles(RESIDENT_STAFF),
+            places::create,
+        )
+        .post(
+            "/grid/grids/{id}/buildings/import",
+            Roles(RESIDENT_STAFF),
+            places::import,
+        )
+        .get("/grid/buildings/{id}", Roles(RESIDENT_STAFF), places::show)
 }

@@ -19,6 +19,7 @@ use yiwang_store::Page;
 
 use super::data::{area_label, MapShape};
 use super::map;
+use super::places::{find_by_address, may_open, AddressFound};
 use crate::auth::Viewer;
 use crate::error::{AppError, PageError};
 use crate::pages::{pager, render, show_time, Chrome};
@@ -321,6 +322,8 @@ struct GridPage {
     can_file: bool,
     /// The viewer decides filings.
     is_supervisor: bool,
+    /// The viewer may open the grid's residents and buildings.
+    staff_links: bool,
 }
 
 /// Roles that see a grid's filing history with its notes.
@@ -403,6 +406,7 @@ pub async fn grid_page(
         versions,
         can_file: is_supervisor || leads,
         is_supervisor,
+        staff_links: may_open(&app, &viewer, &code.to_string()).await,
     })
 }
 
@@ -455,6 +459,9 @@ pub async fn sticker(
 /// The look-up form, as sent (text, checked here).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct LookupForm {
+    /// A standard address (人民路18号3幢); looked up instead of a point.
+    #[serde(default)]
+    pub address: String,
     #[serde(default)]
     pub lng: String,
     #[serde(default)]
@@ -472,6 +479,13 @@ struct LookupPage {
     error: Option<String>,
     asked: bool,
     found: Option<DirectoryRow>,
+    /// What was wrong with the address, or that nothing matched it.
+    address_error: Option<String>,
+    /// The registered address that matched, with its grid.
+    address_found: Option<(String, DirectoryRow)>,
+    /// A door number whose buildings lie in several grids: each building's
+    /// address and grid.
+    address_choices: Vec<(String, DirectoryRow)>,
     on_boundary: bool,
     map_title: String,
     zoom_out: Vec<(String, String)>,
@@ -495,6 +509,33 @@ pub async fn lookup(
     Query(form): Query<LookupForm>,
 ) -> Result<Response, PageError> {
     let grid_map = app.grid_map.get(&*app.store).await?;
+    let mut address_error = None;
+    let mut address_found = None;
+    let mut address_choices = Vec::new();
+    if !form.address.trim().is_empty() {
+        match find_by_address(&app, &form.address).await {
+            Ok(AddressFound::Grid { address, grid_code }) => {
+                address_found =
+                    Some((address, DirectoryRow::of(&entry(&app, &grid_code).await?.1)));
+            }
+            Ok(AddressFound::Several(buildings)) => {
+                for (address, grid_code) in buildings.into_iter().take(20) {
+                    address_choices
+                        .push((address, DirectoryRow::of(&entry(&app, &grid_code).await?.1)));
+                }
+            }
+            Ok(AddressFound::Nothing) => {
+                address_error = Some(
+                    "没有找到该地址的楼栋：请核对路名和门牌号，或在下方地图上点选您的位置"
+                        .to_owned(),
+                );
+            }
+            Err(AppError::Invalid(fields)) => {
+                address_error = fields.into_iter().next().map(|f| f.message);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let asked = !form.lng.trim().is_empty() || !form.lat.trim().is_empty();
     let mut error = None;
     let mut point = None;
@@ -513,7 +554,14 @@ pub async fn lookup(
         None => None,
     };
     // Zoom: as asked, else to the found grid's community, else everything.
-    let zoom = zoom_code(&form.under).or_else(|| hit.map(|h| h.code.community().to_string()));
+    let zoom = zoom_code(&form.under)
+        .or_else(|| hit.map(|h| h.code.community().to_string()))
+        .or_else(|| address_found.as_ref().map(|(_, g)| g.code[..12].to_owned()));
+    let highlight = hit.map(|h| h.code).or_else(|| {
+        address_found
+            .as_ref()
+            .and_then(|(_, g)| GridCode::parse(&g.code).ok())
+    });
     let shapes: Vec<&MapShape> = grid_map
         .shapes
         .iter()
@@ -556,7 +604,7 @@ pub async fn lookup(
             Vec::new(),
         ),
     };
-    let map_svg = map::render(&shapes, hit.map(|h| h.code), point, |s| {
+    let map_svg = map::render(&shapes, highlight, point, |s| {
         format!(
             "/grid/lookup?lng={:.6}&lat={:.6}",
             s.anchor.lng, s.anchor.lat
@@ -569,6 +617,9 @@ pub async fn lookup(
         error,
         asked,
         found,
+        address_error,
+        address_found,
+        address_choices,
         map_title,
         zoom_out,
         map_svg,
