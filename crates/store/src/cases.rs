@@ -12,8 +12,17 @@
 //! store never parses a fact. What a case is about (category, grid code,
 //! point, address, description, reporter) is copied out once, at the report.
 //!
-//! A grid is named by its 15-digit code as text; the store does not check
-//! it against any grid table.
+//! A grid is named by its 15-digit code as text. The caller resolves it
+//! against the grid tables before a report is stored (a case is always in
+//! a grid that exists); the store keeps no foreign key, so that cases of
+//! other systems can name other areas.
+//!
+//! The summary also keeps what the indicators need, so that KPIs are sums
+//! over typed columns (`yiwang_cases::kpi` defines them; [`crate::kpi`]
+//! counts them): when the case was filed, its overall limit as extended
+//! (kept after the close), whether it was ever on the problem register,
+//! how many re-checks failed and extensions were approved, and the working
+//! time from report to close.
 //!
 //! # Writing
 //!
@@ -88,6 +97,18 @@ pub struct CaseRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    /// When the case was filed, µs.
+    pub filed_at: Option<i64>,
+    /// The overall limit as extended, kept after the close, µs.
+    pub limit_at: Option<i64>,
+    /// Ever on the problem register (缓办 in the on-time rate).
+    pub deferred: bool,
+    /// Failed re-checks.
+    pub reworks: i64,
+    /// Approved extensions.
+    pub extensions: i64,
+    /// Working µs from report to close.
+    pub close_working: Option<i64>,
 }
 
 impl CaseRow {
@@ -137,6 +158,12 @@ pub struct CaseSummary {
     pub escalations: i64,
     pub rating: Option<i64>,
     pub closed_at: Option<i64>,
+    pub filed_at: Option<i64>,
+    pub limit_at: Option<i64>,
+    pub deferred: bool,
+    pub reworks: i64,
+    pub extensions: i64,
+    pub close_working: Option<i64>,
 }
 
 /// A case to create with its first facts.
@@ -192,6 +219,9 @@ pub struct CaseQuery {
     /// Grid codes starting with this (a district, street, community or grid).
     pub grid_prefix: Option<String>,
     pub department: Option<String>,
+    /// Only cases in one of these grids (an empty list: none at all); a
+    /// viewer's scope.
+    pub grid_codes: Option<Vec<String>>,
     /// Only cases overdue at this instant ([`CaseRow::is_overdue`]).
     pub overdue_at: Option<i64>,
     pub extension_pending: Option<bool>,
@@ -203,12 +233,29 @@ pub struct CaseQuery {
     pub created_to: Option<i64>,
 }
 
+/// A case generated elsewhere (demo data, an import from another system)
+/// with its number and instants already decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedCase {
+    pub case: NewCase,
+    pub number: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// Storage of cases and their facts.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Creates a case with its first facts (seq 1, 2, …) and its number, and
     /// audits it, in one transaction. Conflict `case_id` when the id exists.
     async fn create_case(&self, ctx: &AuditCtx, case: NewCase) -> StoreResult<CaseRow>;
+
+    /// Inserts cases with their facts and numbers in one transaction, with
+    /// one audit record (`case.import`) naming how many; each number is its
+    /// case's `number_prefix` and a counter, and the prefix's counter moves
+    /// past the largest given. Conflict `case_id` or
+    /// `number` when one exists.
+    async fn import_cases(&self, ctx: &AuditCtx, cases: Vec<ImportedCase>) -> StoreResult<u64>;
 
     /// Appends facts after `expected_seq`, replaces the summary and audits,
     /// in one transaction; [`CaseAppendOutcome::Stale`] (nothing written)

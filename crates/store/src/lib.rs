@@ -13,13 +13,15 @@
 //! record in the same transaction as the change; the records form a SHA-256
 //! hash chain ([`audit`]). The one exception is the exchange's per-listing
 //! event log, which is a hash chain of its own ([`exchange`]). Cases on the shared workflow are
-//! stored by [`cases`].
+//! stored by [`cases`]; the grid indicators and the data-quality detector
+//! read through [`kpi`].
 
 pub mod audit;
 pub mod cases;
 pub mod error;
 pub mod exchange;
 pub mod grid;
+pub mod kpi;
 pub mod model;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
@@ -31,6 +33,7 @@ pub use cases::CaseStore;
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
+pub use kpi::KpiStore;
 pub use model::*;
 
 use async_trait::async_trait;
@@ -131,7 +134,7 @@ pub trait AuditStore: Send + Sync {
 /// Everything a Yiwang server needs from its database.
 #[async_trait]
 pub trait Store:
-    AccountStore + AuditStore + ExchangeStore + GridStore + CaseStore + Send + Sync + 'static
+    AccountStore + AuditStore + ExchangeStore + GridStore + CaseStore + KpiStore + Send + Sync + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

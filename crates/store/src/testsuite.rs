@@ -31,10 +31,12 @@
 mod cases;
 mod exchange;
 mod grid;
+mod kpi;
 
 pub use self::cases::*;
 pub use self::exchange::*;
 pub use self::grid::*;
+pub use self::kpi::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -129,6 +131,11 @@ macro_rules! store_tests {
             list_cases_filters_for_work_lists,
             cases_due_lists_the_timer_work,
             open_cases_near_finds_candidates,
+            list_cases_keeps_to_a_scope_of_grids,
+            import_cases_numbers_and_audits_once,
+            case_counts_follow_the_kpi_definitions,
+            logins_of_staff_mark_their_days,
+            grid_activity_shows_leaders_logins_and_reports,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -14,7 +14,7 @@ use super::{run_concurrently, MINUTE, T0};
 use crate::cases::{CaseAppend, CaseAppendOutcome, CaseQuery, CaseSummary, NewCase, NewCaseEvent};
 use crate::{NewAudit, Page, Store};
 
-fn summary(stage: &str, category: &str) -> CaseSummary {
+pub(super) fn summary(stage: &str, category: &str) -> CaseSummary {
     CaseSummary {
         stage: stage.to_owned(),
         category: category.to_owned(),
@@ -27,10 +27,16 @@ fn summary(stage: &str, category: &str) -> CaseSummary {
         escalations: 0,
         rating: None,
         closed_at: None,
+        filed_at: None,
+        limit_at: None,
+        deferred: false,
+        reworks: 0,
+        extensions: 0,
+        close_working: None,
     }
 }
 
-fn fact(at: i64, kind: &str) -> NewCaseEvent {
+pub(super) fn fact(at: i64, kind: &str) -> NewCaseEvent {
     NewCaseEvent {
         at,
         kind: kind.to_owned(),
@@ -38,7 +44,7 @@ fn fact(at: i64, kind: &str) -> NewCaseEvent {
     }
 }
 
-fn new_case(category: &str, grid: &str, point: Option<(f64, f64)>, at: i64) -> NewCase {
+pub(super) fn new_case(category: &str, grid: &str, point: Option<(f64, f64)>, at: i64) -> NewCase {
     let mut s = summary("reported", category);
     s.step_due = Some(at + 60 * MINUTE);
     s.next_due = s.step_due;

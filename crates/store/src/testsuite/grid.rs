@@ -62,7 +62,7 @@ fn person(name: &str, phone: &str) -> NewStaff {
 /// A street with two communities: 天熹社区 (two comprehensive grids and a
 /// school) and 安康社区 (one comprehensive grid); four leaders, and the
 /// first leader also works in the school's grid.
-fn district() -> GridImport {
+pub(super) fn district() -> GridImport {
     let staff = vec![
         person("李雪", "0513-86100001"),
         person("王芳", "0513-86100002"),

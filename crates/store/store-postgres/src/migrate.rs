@@ -44,6 +44,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (6, "grid", include_str!("../migrations/0006_grid.sql")),
     (7, "cases", include_str!("../migrations/0007_cases.sql")),
+    (
+        9,
+        "grid kpi",
+        include_str!("../migrations/0009_grid_kpi.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

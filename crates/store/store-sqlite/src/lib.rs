@@ -42,6 +42,7 @@ mod cases;
 mod exchange;
 mod feed;
 mod grid;
+mod kpi;
 mod migrate;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
@@ -188,6 +189,8 @@ pub(crate) fn conflict_or_db(e: sqlx::Error) -> StoreError {
                 ("deposit_accounts.listing_id", "application_ref"),
                 ("bank_transactions.bank_txn_id", "bank_txn_id"),
                 ("listing_events.listing_id", "seq"),
+                ("cases.id", "case_id"),
+                ("cases.number", "number"),
             ] {
                 if message.contains(needle) {
                     return StoreError::Conflict { field };
@@ -708,6 +711,17 @@ impl AccountStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_or_db)?;
+        // The staff member's login day, for the daily login rate.
+        sqlx::query(
+            &yiwang_store::kpi::LOGIN_DAY_INSERT_SQL
+                .replace("{day}", "?")
+                .replace("{user}", "?"),
+        )
+        .bind(yiwang_store::kpi::shanghai_day(ctx.at))
+        .bind(session.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         append_audit(
             &mut tx,
             ctx,
