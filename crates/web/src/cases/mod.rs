@@ -37,6 +37,11 @@
 //!
 //! # Reports
 //!
+//! A case is always in a grid that exists: the report's grid code is
+//! checked against the grid tables, and when it is left blank the grid
+//! holding the report's point is looked up ([`resolve_grid`]). Who sees
+//! which case is [`scope`]'s.
+//!
 //! Staff report with a grid code, category, address, description, an
 //! optional WGS84 point and photo references (URLs or ids of stored
 //! photos, one a line: the platform has no upload store yet). Residents
@@ -49,6 +54,7 @@
 
 pub mod open311;
 pub mod pages;
+pub mod scope;
 
 use std::collections::BTreeMap;
 
@@ -202,10 +208,20 @@ pub fn summary(workflow: &Workflow, state: &CaseState) -> CaseSummary {
         escalations: i64::from(state.escalations),
         rating: state.rating.map(i64::from),
         closed_at: state.closed_at.map(|t| t.micros()),
+        filed_at: state.filed_at.map(|t| t.micros()),
+        limit_at: state.overall_due.map(|d| d.due.micros()),
+        deferred: state.registrations > 0,
+        reworks: i64::from(state.reworks),
+        extensions: i64::from(state.extensions),
+        close_working: state
+            .reported_at
+            .zip(state.closed_at)
+            .map(|(r, c)| workflow.working_micros_between(r, c)),
     }
 }
 
-fn stored(facts: &[Fact]) -> Result<Vec<NewCaseEvent>, AppError> {
+/// Facts as the store keeps them.
+pub fn stored(facts: &[Fact]) -> Result<Vec<NewCaseEvent>, AppError> {
     facts
         .iter()
         .map(|f| {
@@ -381,6 +397,43 @@ pub fn parse_point(lng: &str, lat: &str) -> Result<Option<Point>, AppError> {
     parsed
         .map(Some)
         .ok_or_else(|| AppError::field("lng", "经纬度须为 WGS84 坐标，例如 116.656 和 39.909"))
+}
+
+/// Why a report's grid could not be settled, in the reporter's words.
+pub const GRID_UNKNOWN: &str = "该网格编码不存在，请核对门牌上的网格编码";
+pub const GRID_MALFORMED: &str = "网格编码须为 15 位数字";
+pub const GRID_MISSING: &str = "请填写网格编码，或给出经纬度由系统自动确定网格";
+pub const GRID_OUTSIDE: &str = "该位置不在任何网格内，请填写网格编码";
+
+/// The grid a report is in: the code given, which must be a grid that
+/// exists, or else the grid holding the point (the public look-up's
+/// answer). `Ok(Err(message))` says what the reporter must fix.
+pub async fn resolve_grid(
+    app: &AppState,
+    code: &str,
+    point: Option<Point>,
+) -> Result<Result<String, &'static str>, AppError> {
+    let code = code.trim();
+    if !code.is_empty() {
+        if !is_grid_code(code) {
+            return Ok(Err(GRID_MALFORMED));
+        }
+        return Ok(match app.store.grid(code).await? {
+            Some(_) => Ok(code.to_owned()),
+            None => Err(GRID_UNKNOWN),
+        });
+    }
+    let Some(point) = point else {
+        return Ok(Err(GRID_MISSING));
+    };
+    let at = yiwang_grid::LngLat::new(point.lng, point.lat)
+        .map_err(|e| anyhow::anyhow!("a checked point refused: {e}"))?;
+    let map = app.grid_map.get(&*app.store).await?;
+    Ok(map
+        .index
+        .lookup(at)
+        .map(|hit| hit.code.to_string())
+        .ok_or(GRID_OUTSIDE))
 }
 
 /// Whether `code` is a 15-digit grid code.

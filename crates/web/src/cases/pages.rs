@@ -14,6 +14,7 @@ use yiwang_core::{Role, Timestamp};
 use yiwang_store::cases::{CaseQuery, CaseRow};
 use yiwang_store::Page;
 
+use super::scope::Scope;
 use super::{actor_for, duty_of, is_grid_code, parse_point, replay, workflow_roles, Reporter};
 use crate::auth::session::ClientAddr;
 use crate::auth::Viewer;
@@ -211,19 +212,17 @@ async fn duplicates(
         .collect())
 }
 
-/// Checks the form, shows duplicates, and reports; `Ok(Err(page))` is a
-/// page to show again.
+/// Checks the form, settles the grid, shows duplicates, and reports;
+/// `Ok(Err(page))` is a page to show again. Grid staff pass `own_grids`:
+/// they report only into the grids they work in.
 async fn submit_report(
     app: &AppState,
     mut page: ReportPage,
     ctx: &yiwang_store::AuditCtx,
     reporter: Reporter,
+    own_grids: Option<&[String]>,
 ) -> Result<Result<yiwang_store::cases::CaseRow, ReportPage>, AppError> {
     let f = page.form.clone();
-    if !is_grid_code(f.grid_code.trim()) {
-        page.errors
-            .push(FieldError::new("grid_code", "网格编码须为 15 位数字"));
-    }
     let point = match parse_point(&f.lng, &f.lat) {
         Ok(p) => p,
         Err(AppError::Invalid(mut e)) => {
@@ -235,6 +234,23 @@ async fn submit_report(
     if !page.errors.is_empty() {
         return Ok(Err(page));
     }
+    let grid_code = match super::resolve_grid(app, &f.grid_code, point).await? {
+        Ok(code) => code,
+        Err(message) => {
+            page.errors.push(FieldError::new("grid_code", message));
+            return Ok(Err(page));
+        }
+    };
+    if let Some(own) = own_grids {
+        if !own.contains(&grid_code) {
+            page.errors.push(FieldError::new(
+                "grid_code",
+                "只能上报本人所在网格的事件，请核对网格编码或位置",
+            ));
+            return Ok(Err(page));
+        }
+    }
+    page.form.grid_code = grid_code.clone();
     if let (Some(p), false) = (point, f.confirm == "1") {
         page.duplicates = duplicates(app, f.category.trim(), p, ctx.at).await?;
         if !page.duplicates.is_empty() {
@@ -245,7 +261,7 @@ async fn submit_report(
         category: f.category.trim().to_owned(),
         description: f.description.trim().to_owned(),
         address: f.address.trim().to_owned(),
-        area: f.grid_code.trim().to_owned(),
+        area: grid_code,
         point,
         photos: f
             .photos
@@ -279,8 +295,9 @@ pub async fn new_submit(
         kind: "staff",
         account: Some(me.user.id.to_string()),
     };
+    let own = super::scope::assigned_grids(&app, &me.user).await?;
     let page = report_page(&app, chrome, true, form);
-    match submit_report(&app, page, &ctx, reporter).await? {
+    match submit_report(&app, page, &ctx, reporter, Some(&own)).await? {
         Ok(row) => {
             Ok(Redirect::to(&format!("/grid/events/{}?ok=reported", row.id)).into_response())
         }
@@ -311,7 +328,7 @@ pub async fn resident_submit(
         account,
     };
     let page = report_page(&app, chrome, false, form);
-    match submit_report(&app, page, &ctx, reporter).await? {
+    match submit_report(&app, page, &ctx, reporter, None).await? {
         Ok(row) => {
             let mut page =
                 report_page(&app, Chrome::bare("群众报事"), false, ReportForm::default());
@@ -493,9 +510,13 @@ pub async fn worklist(
 ) -> Result<Response, PageError> {
     let me = viewer.require()?;
     let now = app.clock.now().micros();
+    let scope = Scope::of(&app, &me.user).await?;
     let mut sections = Vec::new();
     for (title, query) in lists_for(&app, &me.user, now) {
-        let page = app.store.list_cases(&query, Page::number(1, 100)).await?;
+        let page = app
+            .store
+            .list_cases(&scope.restrict(query), Page::number(1, 100))
+            .await?;
         sections.push(Section {
             title,
             rows: page.items.iter().map(|r| row_view(&app, r, now)).collect(),
@@ -704,6 +725,7 @@ async fn case_page(
     refusal: Option<&'static str>,
 ) -> Result<Response, PageError> {
     let (row, events) = app.store.case(id).await?.ok_or(AppError::NotFound)?;
+    Scope::of(app, user).await?.check(&row)?;
     let state = replay(&events)?;
     let facts: Vec<yiwang_cases::Fact> = events
         .iter()
@@ -879,6 +901,8 @@ pub async fn act_submit(
     Form(f): Form<ActForm>,
 ) -> Result<Response, PageError> {
     let me = viewer.require()?;
+    let (row, _) = app.store.case(id).await?.ok_or(AppError::NotFound)?;
+    Scope::of(&app, &me.user).await?.check(&row)?;
     let by = actor_for(&app.events, &app.config.grid_events, &me.user, &f.action);
     let action = build_action(&f, by)?;
     let ctx = app.audit_ctx(&viewer, &addr);
