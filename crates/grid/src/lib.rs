@@ -14,6 +14,8 @@
 //! | [`index`] | [`GridIndex`]: which grid holds a point |
 //! | [`topology`] | overlaps, gaps and grids outside their community |
 //! | [`generate`] | a district generated from a seed, for demos and tests |
+//! | [`pay`] | floating performance pay: leaders' indicators to shares of a bonus pool, to the fen |
+//! | [`quality`] | the zombie-grid rules |
 //!
 //! The crate knows nothing of storage or HTTP; geometry is geo's (robust
 //! predicates, geodesic areas, polygon boolean operations), not hand-made.
@@ -35,6 +37,8 @@ pub mod generate;
 pub mod geometry;
 pub mod index;
 pub mod kind;
+pub mod pay;
+pub mod quality;
 pub mod topology;
 
 pub use crate::code::{CodeError, CommunityCode, DistrictCode, GridCode, StreetCode};

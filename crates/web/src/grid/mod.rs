@@ -5,6 +5,7 @@
 //! | [`pages`] | the public directory of grids and leaders (and its XLSX), a grid's page, its door sticker, the look-up by point |
 //! | [`api`] | open data: `GET /api/v1/grid/lookup` and `GET /api/v1/grids.geojson` |
 //! | [`filings`] | boundary filings (备案): a leader files, a supervisor approves or rejects; the topology check page |
+//! | [`kpi`] | the command centre's indicators (SVG charts, XLSX), performance pay and the zombie-grid list |
 //! | [`map`] | the server-rendered SVG map of the grids, each grid a link |
 //! | [`data`] | a district as a store import, the per-process grid map cache, areas as people read them |
 //!
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod data;
 pub mod filings;
+pub mod kpi;
 pub mod map;
 pub mod pages;
 
@@ -44,4 +46,9 @@ pub fn routes(r: Routes) -> Routes {
         )
         .get("/grid/filings", Roles(SUPERVISORS), filings::filings)
         .get("/grid/topology", Roles(SUPERVISORS), filings::topology)
+        .get("/grid/kpi", Roles(kpi::KPI_READERS), kpi::kpi_page)
+        .get("/grid/kpi.xlsx", Roles(kpi::KPI_READERS), kpi::kpi_xlsx)
+        .get("/grid/pay", Roles(kpi::KPI_READERS), kpi::pay_page)
+        .get("/grid/pay.xlsx", Roles(kpi::KPI_READERS), kpi::pay_xlsx)
+        .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page)
 }
