@@ -24,9 +24,10 @@
 //! A login by an account that belongs to grid staff marks that person's
 //! day (Beijing time, [`shanghai_day`]) in `staff_login_days`, in the
 //! login's own transaction. The daily login rate of a unit is the
-//! person-days with a login over its staff times the days of the window;
-//! a person working in two grids of a street counts once for the street.
-//! Staff are the current assignments.
+//! person-days with a login, on the days counted (the caller's working
+//! days), over its staff times those days; a person working in two grids
+//! of a street counts once for the street. Staff are the current
+//! assignments.
 //!
 //! # Grid activity
 //!
@@ -211,13 +212,13 @@ pub const LOGIN_STAFF_SQL: &str =
 /// Closes [`LOGIN_STAFF_SQL`].
 pub const LOGIN_STAFF_SQL_TAIL: &str = " GROUP BY k ORDER BY k";
 
-/// The login person-days of each group; the caller binds the window's
-/// day starts after `d.day >= ` and `d.day < `, may add
-/// `AND a.grid_code LIKE …`, then [`LOGIN_DAYS_SQL_TAIL`].
+/// The login person-days of each group; the caller binds the counted
+/// days' starts in `d.day IN (…)`, may add `AND a.grid_code LIKE …`, then
+/// [`LOGIN_DAYS_SQL_TAIL`].
 pub const LOGIN_DAYS_SQL: &str = "SELECT t.k AS k, COUNT(*) AS n FROM (\
      SELECT DISTINCT substr(a.grid_code, 1, {n}) AS k, d.staff_id, d.day \
      FROM staff_login_days d JOIN grid_assignments a ON a.staff_id = d.staff_id \
-     WHERE d.day >= ";
+     WHERE d.day IN (";
 
 /// Closes [`LOGIN_DAYS_SQL`].
 pub const LOGIN_DAYS_SQL_TAIL: &str = ") t GROUP BY t.k ORDER BY t.k";
@@ -274,14 +275,13 @@ pub trait KpiStore: Send + Sync {
     /// key order.
     async fn case_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>>;
 
-    /// Login person-days in `[from_day, to_day)` (day starts, µs) and staff,
-    /// grouped by the grid-code prefix of `group` (a level), under a prefix;
-    /// in key order, every group with staff listed.
+    /// Login person-days on `days` (day starts, µs) and staff, grouped by
+    /// the grid-code prefix of `group` (a level), under a prefix; in key
+    /// order, every group with staff listed.
     async fn login_counts(
         &self,
         group: KpiGroup,
-        from_day: i64,
-        to_day: i64,
+        days: &[i64],
         under: Option<&str>,
     ) -> StoreResult<Vec<LoginCounts>>;
 

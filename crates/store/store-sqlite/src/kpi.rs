@@ -59,8 +59,7 @@ impl KpiStore for Backend {
     async fn login_counts(
         &self,
         group: KpiGroup,
-        from_day: i64,
-        to_day: i64,
+        days: &[i64],
         under: Option<&str>,
     ) -> StoreResult<Vec<LoginCounts>> {
         let n = group.prefix_len().unwrap_or(15).to_string();
@@ -69,17 +68,22 @@ impl KpiStore for Backend {
         push_under(&mut staff, "grid_code", under);
         staff.push(LOGIN_STAFF_SQL_TAIL);
         let staff = counts_by_key(self, staff).await?;
-        let mut days = QueryBuilder::<Db>::new(LOGIN_DAYS_SQL.replace("{n}", &n));
-        days.push_bind(from_day)
-            .push(" AND d.day < ")
-            .push_bind(to_day);
-        push_under(&mut days, "a.grid_code", under);
-        days.push(LOGIN_DAYS_SQL_TAIL);
-        let days = counts_by_key(self, days).await?;
+        let mut logins = std::collections::BTreeMap::new();
+        if !days.is_empty() {
+            let mut q = QueryBuilder::<Db>::new(LOGIN_DAYS_SQL.replace("{n}", &n));
+            let mut list = q.separated(", ");
+            for day in days {
+                list.push_bind(*day);
+            }
+            q.push(")");
+            push_under(&mut q, "a.grid_code", under);
+            q.push(LOGIN_DAYS_SQL_TAIL);
+            logins = counts_by_key(self, q).await?;
+        }
         Ok(staff
             .into_iter()
             .map(|(key, staff)| LoginCounts {
-                login_days: days.get(&key).copied().unwrap_or(0),
+                login_days: logins.get(&key).copied().unwrap_or(0),
                 key,
                 staff,
             })
@@ -88,7 +92,7 @@ impl KpiStore for Backend {
 
     async fn import_login_days(&self, ctx: &AuditCtx, days: Vec<(Uuid, i64)>) -> StoreResult<u64> {
         let mut tx = self.write().await?;
-        for chunk in days.chunks(400) {
+        for chunk in days.chunks(4000) {
             let mut q = QueryBuilder::<Db>::new("INSERT INTO staff_login_days (staff_id, day) ");
             q.push_values(chunk, |mut row, (staff, day)| {
                 row.push_bind(staff.to_string()).push_bind(*day);

@@ -13,8 +13,8 @@
 //! workflow's per-case definitions (`yiwang_cases::kpi`); rates are
 //! integer fractions until they are shown. A case belongs to the period in
 //! which it was reported, and "due" is judged at the clock's now. The daily
-//! login rate is person-days with a login over staff × the days of the
-//! period up to today.
+//! login rate is person-days with a login over staff × the working days of
+//! the period up to today (the workflow's working calendar).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -53,7 +53,7 @@ pub struct KpiConfig {
 impl Default for KpiConfig {
     fn default() -> Self {
         KpiConfig {
-            idle_days: 30,
+            idle_days: 60,
             pay_pool_fen: 10_000_000,
             pay: PayFormula::default(),
         }
@@ -147,10 +147,24 @@ impl Period {
         }
     }
 
-    /// The login window: the period's days up to and including today.
-    fn login_days(&self, now: i64) -> (i64, i64) {
+    /// The days the login rate counts: the period's working days up to
+    /// and including today, as day starts.
+    fn login_days(&self, now: i64, calendar: &yiwang_core::WorkingCalendar) -> Vec<i64> {
         let end = self.to.min(shanghai_day(now) + DAY_MICROS);
-        (self.from, end.max(self.from))
+        let mut days = Vec::new();
+        let mut d = self.first;
+        loop {
+            let at = Timestamp::from_shanghai(d, 0, 0, 0).micros();
+            if at >= end {
+                break;
+            }
+            if calendar.is_working_day(d) {
+                days.push(at);
+            }
+            let Some(next) = d.next_day() else { break };
+            d = next;
+        }
+        days
     }
 }
 
@@ -318,11 +332,11 @@ pub async fn report(
         department: None,
     };
     let rows = app.store.case_counts(&query(group)).await?;
-    let (from_day, to_day) = period.login_days(now);
-    let days = (to_day - from_day) / DAY_MICROS;
+    let login_days = period.login_days(now, app.events.workflow.calendar());
+    let days = login_days.len() as i64;
     let logins: BTreeMap<String, LoginCounts> = if group.prefix_len().is_some() {
         app.store
-            .login_counts(group, from_day, to_day, under.as_deref())
+            .login_counts(group, &login_days, under.as_deref())
             .await?
             .into_iter()
             .map(|l| (l.key.clone(), l))
@@ -374,7 +388,7 @@ pub async fn report(
         };
         let l = app
             .store
-            .login_counts(whole_group, from_day, to_day, under.as_deref())
+            .login_counts(whole_group, &login_days, under.as_deref())
             .await?;
         let mut sum = LoginCounts::default();
         for x in &l {
@@ -759,11 +773,11 @@ pub async fn pay_sheet(app: &AppState, month: Period, pool_fen: i64) -> Result<P
         .into_iter()
         .map(|c| (c.key.clone(), c))
         .collect();
-    let (from_day, to_day) = month.login_days(now);
-    let days = (to_day - from_day) / DAY_MICROS;
+    let login_days = month.login_days(now, app.events.workflow.calendar());
+    let days = login_days.len() as i64;
     let logins: BTreeMap<String, LoginCounts> = app
         .store
-        .login_counts(KpiGroup::Grid, from_day, to_day, None)
+        .login_counts(KpiGroup::Grid, &login_days, None)
         .await?
         .into_iter()
         .map(|l| (l.key.clone(), l))
