@@ -422,6 +422,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<u64> {
                 reporter_id: None,
                 summary: yiwang_web::cases::summary(workflow, &played.state),
                 events: yiwang_web::cases::stored(&played.facts)?,
+                photos: vec![],
                 audit_action: "case.import".to_owned(),
                 audit_detail: serde_json::Value::Null,
             },

@@ -29,7 +29,9 @@
 //! [`CaseStore::create_case`] inserts the case with its first facts, gives
 //! it its public number (`{prefix}{n:05}`, `n` counting per prefix from 1 —
 //! the caller passes "SJ" and the day, so numbers read `SJ2026120600001`)
-//! and writes one audit record, all in one transaction.
+//! and writes one audit record, all in one transaction. Photos uploaded
+//! with a report or an action ([`NewPhoto`]) are stored in the same
+//! transaction as the facts that cite them, and named in its audit record.
 //! [`CaseStore::append_case`] appends facts, replaces the summary and writes
 //! one audit record in one transaction, provided the case's last `seq` is
 //! still the one the caller decided against ([`CaseAppend::expected_seq`]);
@@ -183,6 +185,8 @@ pub struct NewCase {
     pub summary: CaseSummary,
     /// At least one: the report.
     pub events: Vec<NewCaseEvent>,
+    /// Photos uploaded with the report, stored with the case.
+    pub photos: Vec<NewPhoto>,
     /// What the audit record says; its object is the case.
     pub audit_action: String,
     pub audit_detail: serde_json::Value,
@@ -196,9 +200,35 @@ pub struct CaseAppend {
     pub expected_seq: i64,
     pub events: Vec<NewCaseEvent>,
     pub summary: CaseSummary,
+    /// Photos uploaded with the action (handling feedback), stored with
+    /// the case.
+    pub photos: Vec<NewPhoto>,
     /// The audit record; its object kind and id are set by the store to the
     /// case.
     pub audit: NewAudit,
+}
+
+/// A photo to store with a case: JPEG or PNG bytes, already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPhoto {
+    /// Chosen by the caller, so the facts can cite it before it is stored.
+    pub id: Uuid,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// The account that uploaded it.
+    pub uploaded_by: String,
+}
+
+/// A stored photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub uploaded_by: String,
+    pub created_at: i64,
 }
 
 /// What [`CaseStore::append_case`] did.
@@ -268,6 +298,9 @@ pub trait CaseStore: Send + Sync {
 
     /// The case and its facts in order.
     async fn case(&self, id: Uuid) -> StoreResult<Option<(CaseRow, Vec<CaseEventRow>)>>;
+
+    /// A photo of a case.
+    async fn photo(&self, id: Uuid) -> StoreResult<Option<PhotoRow>>;
 
     /// The case with this public number.
     async fn case_by_number(&self, number: &str) -> StoreResult<Option<CaseRow>>;

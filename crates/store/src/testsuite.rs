@@ -136,6 +136,7 @@ macro_rules! store_tests {
             case_counts_follow_the_kpi_definitions,
             logins_of_staff_mark_their_days,
             grid_activity_shows_leaders_logins_and_reports,
+            photos_are_kept_with_their_case,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -183,6 +183,7 @@ fn case(n: i64, grid: &str, at: i64, s: CaseSummary) -> ImportedCase {
                 kind: "reported".to_owned(),
                 fact_json: "{}".to_owned(),
             }],
+            photos: vec![],
             audit_action: "case.import".to_owned(),
             audit_detail: serde_json::Value::Null,
         },
@@ -475,4 +476,171 @@ async fn zombie_grids_are_listed_until_fixed() {
     assert!(page.body.contains("data-zombies=\"1\""), "{}", page.body);
     assert!(page.body.contains("无在岗网格长"));
     assert!(page.body.contains(&format!("data-grid=\"{WEST}\"")));
+}
+
+/// A multipart body of text fields and `photo` files; the content type.
+fn multipart(fields: &[(&str, &str)], photos: &[&[u8]]) -> (String, Vec<u8>) {
+    let boundary = "yiwang-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (i, bytes) in photos.iter().enumerate() {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; \
+                 filename=\"p{i}.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(
+    app: &TestApp,
+    path: &str,
+    session: &str,
+    fields: &[(&str, &str)],
+    photos: &[&[u8]],
+) -> common::Answer {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let (content_type, body) = multipart(fields, photos);
+    app.send(
+        Request::post(format!("{path}?_csrf={}", common::CSRF))
+            .header(header::CONTENT_TYPE, content_type)
+            .header(
+                header::COOKIE,
+                format!("yiwang_csrf={}; yiwang_session={session}", common::CSRF),
+            )
+            .header(header::ORIGIN, "http://127.0.0.1:8080")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+];
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00];
+
+#[tokio::test]
+async fn photos_are_uploaded_checked_and_shown_only_within_scope() {
+    let app = TestApp::new().await;
+    let west_leader = app.user("westleader", Role::GridLeader).await;
+    let east_leader = app.user("eastleader", Role::GridLeader).await;
+    let worker = app.user("gridworker", Role::GridWorker).await;
+    let handler = app.user("handler", Role::DeptHandler).await;
+    let supervisor = app.user("supervisor", Role::Supervisor).await;
+    load_small_with_staff(
+        &app,
+        &[
+            (WEST, &west_leader, StaffRole::Leader),
+            (EAST, &east_leader, StaffRole::Leader),
+            (WEST, &worker, StaffRole::Worker),
+        ],
+    )
+    .await;
+    let west = app.session_for(&west_leader).await;
+    let east = app.session_for(&east_leader).await;
+    let worker = app.session_for(&worker).await;
+    let handler = app.session_for(&handler).await;
+    let supervisor = app.session_for(&supervisor).await;
+    let fields = [
+        ("grid_code", WEST),
+        ("category", "public_facility"),
+        ("address", "天熹社区3号楼"),
+        ("description", "广告牌松动"),
+        ("lng", "121.005"),
+        ("lat", "32.005"),
+    ];
+
+    // Not an image by its bytes, whatever its name: refused, nothing stored.
+    let answer = post_multipart(
+        &app,
+        "/grid/events/new",
+        &worker,
+        &fields,
+        &[b"<svg xmlns='http://www.w3.org/2000/svg'/>"],
+    )
+    .await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert!(answer.body.contains("照片须为 JPEG 或 PNG 格式的图片"));
+    // Too large.
+    let big = vec![0xFFu8; 5 * 1024 * 1024 + 1];
+    let answer = post_multipart(&app, "/grid/events/new", &worker, &fields, &[&big]).await;
+    assert_eq!(answer.status, 422);
+    assert!(answer.body.contains("照片过大"));
+
+    // A JPEG and a PNG with the report.
+    let answer = post_multipart(&app, "/grid/events/new", &worker, &fields, &[JPEG, PNG]).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let id = id_of(&answer);
+    let page = app.get(&format!("/grid/events/{id}"), Some(&west)).await;
+    let urls: Vec<String> = page
+        .body
+        .split("<img class=\"photo\" src=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect();
+    assert_eq!(urls.len(), 2, "{}", page.body);
+    let (answer, bytes) = app.download(&urls[0], Some(&west)).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.headers["content-type"], "image/jpeg");
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+    assert_eq!(bytes, JPEG);
+    let (answer, bytes) = app.download(&urls[1], Some(&supervisor)).await;
+    assert_eq!(answer.headers["content-type"], "image/png");
+    assert_eq!(bytes, PNG);
+    // Out of scope: refused; unknown: not found.
+    assert_eq!(app.download(&urls[0], Some(&east)).await.0.status, 403);
+    assert_eq!(app.download(&urls[0], Some(&handler)).await.0.status, 403);
+    assert_eq!(app.download(&urls[0], None).await.0.status, 303);
+    assert_eq!(
+        app.download(&format!("/grid/photos/{}", Uuid::now_v7()), Some(&west))
+            .await
+            .0
+            .status,
+        404
+    );
+
+    // The handler's feedback carries its photo.
+    for (session, action) in [
+        (&west, "confirm"),
+        (&supervisor, "file"),
+        (&supervisor, "dispatch"),
+        (&handler, "accept"),
+    ] {
+        let answer = app
+            .post_form(
+                &format!("/grid/events/{id}/act"),
+                &[("do", action)],
+                Some(session),
+            )
+            .await;
+        assert_eq!(answer.status, 303, "{action}: {}", answer.body);
+    }
+    let answer = post_multipart(
+        &app,
+        &format!("/grid/events/{id}/act"),
+        &handler,
+        &[("do", "feedback"), ("summary", "已加固广告牌")],
+        &[PNG],
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let page = app.get(&format!("/grid/events/{id}"), Some(&handler)).await;
+    assert_eq!(page.body.matches("<img class=\"photo\"").count(), 3);
+    let (row, _) = app.store.case(id).await.unwrap().unwrap();
+    assert_eq!(row.stage, "recheck");
 }

@@ -64,6 +64,7 @@ pub async fn list_cases_keeps_to_a_scope_of_grids(store: Arc<dyn Store>) {
         .append_case(
             &admin_ctx(T0 + 5 * HOUR),
             CaseAppend {
+                photos: vec![],
                 case_id: ids[0],
                 expected_seq: 1,
                 events: vec![fact(T0 + 5 * HOUR, "closed")],

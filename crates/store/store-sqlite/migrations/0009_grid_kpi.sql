@@ -26,13 +26,12 @@ CREATE TABLE staff_login_days (
 
 CREATE INDEX staff_login_days_day_idx ON staff_login_days (day);
 
--- 3. Photos attached to reports and handling feedback: JPEG or PNG bytes,
---    checked by their magic numbers before they are stored. A photo is
---    uploaded before the report or feedback that cites it, so `case_id`
---    is set when it is first cited.
+-- 3. Photos uploaded with reports and handling feedback: JPEG or PNG
+--    bytes, checked by their magic numbers before they are stored, in the
+--    transaction of the facts that cite them.
 CREATE TABLE case_photos (
     id           TEXT   NOT NULL PRIMARY KEY,
-    case_id      TEXT   REFERENCES cases (id),
+    case_id      TEXT   NOT NULL REFERENCES cases (id),
     content_type TEXT   NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png')),
     size         BIGINT NOT NULL,
     bytes        BLOB   NOT NULL,

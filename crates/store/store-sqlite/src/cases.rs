@@ -11,7 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 use yiwang_store::cases::{
     bounding_box, case_number, CaseAppend, CaseAppendOutcome, CaseEventRow, CaseQuery, CaseRow,
-    CaseStore, CaseSummary, ImportedCase, NewCase, NewCaseEvent, FINAL_STAGES,
+    CaseStore, CaseSummary, ImportedCase, NewCase, NewCaseEvent, NewPhoto, PhotoRow, FINAL_STAGES,
 };
 use yiwang_store::sql_rows::{convert_all, CaseEventSqlRow, CaseSqlRow, CASE_COLUMNS};
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
@@ -44,6 +44,32 @@ async fn insert_events(
             .push_bind(event.at)
             .push_bind(&event.kind)
             .push_bind(&event.fact_json);
+        q.push(")");
+        q.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Stores photos of a case.
+async fn insert_photos(
+    conn: &mut Conn,
+    case_id: Uuid,
+    photos: &[NewPhoto],
+    at: i64,
+) -> StoreResult<()> {
+    for p in photos {
+        let mut q = QueryBuilder::<Db>::new(
+            "INSERT INTO case_photos (id, case_id, content_type, size, bytes, uploaded_by, \
+             created_at) VALUES (",
+        );
+        let mut v = q.separated(", ");
+        v.push_bind(p.id.to_string())
+            .push_bind(case_id.to_string())
+            .push_bind(p.content_type.clone())
+            .push_bind(p.bytes.len() as i64)
+            .push_bind(p.bytes.clone())
+            .push_bind(p.uploaded_by.clone())
+            .push_bind(at);
         q.push(")");
         q.build().execute(&mut *conn).await.map_err(db)?;
     }
@@ -243,9 +269,13 @@ impl CaseStore for Backend {
         let number = case_number(&case.number_prefix, n);
         insert_case(&mut tx, &case, &number, ctx.at, ctx.at).await?;
         insert_events(&mut tx, case.id, 1, &case.events).await?;
+        insert_photos(&mut tx, case.id, &case.photos, ctx.at).await?;
         let mut detail = case.audit_detail.clone();
         if let serde_json::Value::Object(map) = &mut detail {
             map.insert("number".into(), json!(number));
+            if !case.photos.is_empty() {
+                map.insert("photos".into(), json!(case.photos.len()));
+            }
         }
         append_audit(
             &mut tx,
@@ -406,7 +436,13 @@ impl CaseStore for Backend {
             &append.events,
         )
         .await?;
+        insert_photos(&mut tx, append.case_id, &append.photos, ctx.at).await?;
         let mut audit = append.audit;
+        if !append.photos.is_empty() {
+            if let serde_json::Value::Object(map) = &mut audit.detail {
+                map.insert("photos".into(), json!(append.photos.len()));
+            }
+        }
         audit.object_kind = "case".to_owned();
         audit.object_id = append.case_id.to_string();
         append_audit(&mut tx, ctx, audit).await?;
@@ -430,6 +466,38 @@ impl CaseStore for Backend {
             q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(Some((row, convert_all(events)?)))
+    }
+
+    async fn photo(&self, id: Uuid) -> StoreResult<Option<PhotoRow>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT id, case_id, content_type, bytes, uploaded_by, created_at \
+             FROM case_photos WHERE id = ",
+        );
+        q.push_bind(id.to_string());
+        let mut tx = self.read_tx().await?;
+        let row: Option<(String, String, String, Vec<u8>, String, i64)> = q
+            .build_query_as()
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        row.map(
+            |(id, case_id, content_type, bytes, uploaded_by, created_at)| {
+                let parse = |what: &str, s: &str| {
+                    Uuid::parse_str(s)
+                        .map_err(|e| StoreError::Backend(format!("case_photos.{what}: {e}").into()))
+                };
+                Ok(PhotoRow {
+                    id: parse("id", &id)?,
+                    case_id: parse("case_id", &case_id)?,
+                    content_type,
+                    bytes,
+                    uploaded_by,
+                    created_at,
+                })
+            },
+        )
+        .transpose()
     }
 
     async fn case_by_number(&self, number: &str) -> StoreResult<Option<CaseRow>> {

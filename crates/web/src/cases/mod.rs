@@ -10,6 +10,7 @@
 //! | `GET /grid/events` | grid and command-centre staff | the work list of the viewer's role |
 //! | `GET /grid/events/{id}` | the same | a case, its facts and the actions the viewer may take |
 //! | `POST /grid/events/{id}/act` | the same | one action |
+//! | `GET /grid/photos/{id}` | the same, within the case's scope | a photo of a report or of handling feedback |
 //! | `/open311/v2/…` | anyone; posting needs an API key | Open311 GeoReport v2 ([`open311`]) |
 //!
 //! # Accounts and workflow roles
@@ -43,8 +44,8 @@
 //! which case is [`scope`]'s.
 //!
 //! Staff report with a grid code, category, address, description, an
-//! optional WGS84 point and photo references (URLs or ids of stored
-//! photos, one a line: the platform has no upload store yet). Residents
+//! optional WGS84 point and photos: uploaded with the form ([`photos`]) or
+//! cited by address, one a line. Residents
 //! need no account: the door sticker's QR code opens `/grid/report?grid=…`
 //! with the grid code filled in; reports are limited per client address
 //! ([`EventsConfig::resident_reports_per_hour`]). A resident signed in with
@@ -54,6 +55,7 @@
 
 pub mod open311;
 pub mod pages;
+pub mod photos;
 pub mod scope;
 
 use std::collections::BTreeMap;
@@ -67,6 +69,7 @@ use yiwang_cases::{
 use yiwang_core::{Role, Timestamp};
 use yiwang_store::cases::{
     CaseAppend, CaseAppendOutcome, CaseEventRow, CaseRow, CaseSummary, NewCase, NewCaseEvent,
+    NewPhoto,
 };
 use yiwang_store::{AuditCtx, NewAudit};
 
@@ -252,6 +255,7 @@ pub async fn report(
     ctx: &AuditCtx,
     reporter: Reporter,
     report: Report,
+    photos: Vec<NewPhoto>,
 ) -> Result<Result<CaseRow, Refusal>, AppError> {
     let now = Timestamp::from_micros(ctx.at);
     let mut state = CaseState::new();
@@ -285,6 +289,7 @@ pub async fn report(
         reporter_id: reporter.account,
         summary: summary(&app.events.workflow, &state),
         events: stored(&decision.facts)?,
+        photos,
         audit_action: "case.report".to_owned(),
         audit_detail: serde_json::json!({
             "category": report.category,
@@ -305,6 +310,7 @@ pub async fn act(
     ctx: &AuditCtx,
     case_id: Uuid,
     action: &Action,
+    photos: Vec<NewPhoto>,
 ) -> Result<Verdict, AppError> {
     for _ in 0..RETRIES {
         let (row, events) = app.store.case(case_id).await?.ok_or(AppError::NotFound)?;
@@ -327,6 +333,12 @@ pub async fn act(
             expected_seq: row.last_seq,
             events: stored(&decision.facts)?,
             summary: summary(&app.events.workflow, &state),
+            // Photos go with the accepted action only.
+            photos: if decision.verdict.is_accepted() {
+                photos.clone()
+            } else {
+                vec![]
+            },
             audit: NewAudit::new(&audit_action, "case", case_id).with_detail(serde_json::json!({
                 "number": row.number,
                 "verdict": decision.verdict.code(),
@@ -370,6 +382,7 @@ pub async fn tick(app: &AppState) -> Result<usize, AppError> {
                 expected_seq: row.last_seq,
                 events: stored(&facts)?,
                 summary: summary(&app.events.workflow, &state),
+                photos: vec![],
                 audit: NewAudit::new("case.escalate", "case", row.id).with_detail(
                     serde_json::json!({"number": row.number, "escalations": facts.len()}),
                 ),
@@ -458,6 +471,7 @@ pub fn routes(r: Routes) -> Routes {
             Roles(EVENT_STAFF),
             pages::act_submit,
         )
+        .get("/grid/photos/{id}", Roles(EVENT_STAFF), photos::show)
         .get("/grid/report", Public, pages::resident_form)
         .post("/grid/report", Public, pages::resident_submit)
         .get("/open311/v2/{file}", Public, open311::root_get)

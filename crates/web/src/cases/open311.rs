@@ -492,7 +492,7 @@ pub async fn root_post(
         kind: "open311",
         account: None,
     };
-    match super::report(&app, &ctx, reporter, report).await {
+    match super::report(&app, &ctx, reporter, report, vec![]).await {
         Ok(Ok(row)) => answer(
             format,
             "service_requests",
