@@ -971,7 +971,7 @@ pub fn pay_workbook(
         .map(|l| l.terms.iter().map(|t| (t.kpi, t.weight)).collect())
         .unwrap_or_default();
     for (k, w) in &kpis {
-        headers.push(format!("{}", k.label()));
+        headers.push(k.label().to_owned());
         headers.push(format!("{}得分（权重{w}）", k.label()));
     }
     headers.push("总分".to_owned());
