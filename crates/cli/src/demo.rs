@@ -1,6 +1,7 @@
 //! Demo data: an account for every role, so a newcomer can try each part of
 //! Yiwang at once, and each system's demo data (the exchange's in
-//! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`]). Loading
+//! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`] and a year
+//! of grid events in [`crate::demo_events`]). Loading
 //! is idempotent: accounts that exist are left as they are.
 
 use yiwang_core::{CreditCode, Role};
@@ -145,6 +146,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     }
     crate::demo_exchange::load(app, &bidders).await?;
     crate::demo_grid::load(app).await?;
+    crate::demo_events::load(app).await?;
     Ok(logins)
 }
 

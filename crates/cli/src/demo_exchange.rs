@@ -347,6 +347,7 @@ mod tests {
             drill_end_s: 600,
             drill_quote_stop_s: 300,
             drill_countdown_s: 30,
+            events_per_year: 300,
         };
         // 2026-03-10 10:00 in Shanghai.
         let clock = ManualClock::new(Timestamp::from_micros(1_773_108_000_000_000));

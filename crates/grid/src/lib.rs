@@ -18,6 +18,8 @@
 //! | [`generate`] | a district generated from a seed, for demos and tests |
 //! | [`population`] | buildings, households and residents generated for a district |
 //! | [`duties`] | the staff's patrols and visits: their windows, and what is done, open or overdue |
+//! | [`pay`] | floating performance pay: leaders' indicators to shares of a bonus pool, to the fen |
+//! | [`quality`] | the zombie-grid rules |
 //!
 //! The crate knows nothing of storage or HTTP; geometry is geo's (robust
 //! predicates, geodesic areas, polygon boolean operations), not hand-made.
@@ -43,6 +45,8 @@ pub mod index;
 pub mod kind;
 pub mod people;
 pub mod population;
+pub mod pay;
+pub mod quality;
 pub mod topology;
 
 pub use crate::address::{AddressError, StandardAddress};

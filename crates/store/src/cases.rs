@@ -12,15 +12,26 @@
 //! store never parses a fact. What a case is about (category, grid code,
 //! point, address, description, reporter) is copied out once, at the report.
 //!
-//! A grid is named by its 15-digit code as text; the store does not check
-//! it against any grid table.
+//! A grid is named by its 15-digit code as text. The caller resolves it
+//! against the grid tables before a report is stored (a case is always in
+//! a grid that exists); the store keeps no foreign key, so that cases of
+//! other systems can name other areas.
+//!
+//! The summary also keeps what the indicators need, so that KPIs are sums
+//! over typed columns (`yiwang_cases::kpi` defines them; [`crate::kpi`]
+//! counts them): when the case was filed, its overall limit as extended
+//! (kept after the close), whether it was ever on the problem register,
+//! how many re-checks failed and extensions were approved, and the working
+//! time from report to close.
 //!
 //! # Writing
 //!
 //! [`CaseStore::create_case`] inserts the case with its first facts, gives
 //! it its public number (`{prefix}{n:05}`, `n` counting per prefix from 1 —
 //! the caller passes "SJ" and the day, so numbers read `SJ2026120600001`)
-//! and writes one audit record, all in one transaction.
+//! and writes one audit record, all in one transaction. Photos uploaded
+//! with a report or an action ([`NewPhoto`]) are stored in the same
+//! transaction as the facts that cite them, and named in its audit record.
 //! [`CaseStore::append_case`] appends facts, replaces the summary and writes
 //! one audit record in one transaction, provided the case's last `seq` is
 //! still the one the caller decided against ([`CaseAppend::expected_seq`]);
@@ -88,6 +99,18 @@ pub struct CaseRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    /// When the case was filed, µs.
+    pub filed_at: Option<i64>,
+    /// The overall limit as extended, kept after the close, µs.
+    pub limit_at: Option<i64>,
+    /// Ever on the problem register (缓办 in the on-time rate).
+    pub deferred: bool,
+    /// Failed re-checks.
+    pub reworks: i64,
+    /// Approved extensions.
+    pub extensions: i64,
+    /// Working µs from report to close.
+    pub close_working: Option<i64>,
 }
 
 impl CaseRow {
@@ -137,6 +160,12 @@ pub struct CaseSummary {
     pub escalations: i64,
     pub rating: Option<i64>,
     pub closed_at: Option<i64>,
+    pub filed_at: Option<i64>,
+    pub limit_at: Option<i64>,
+    pub deferred: bool,
+    pub reworks: i64,
+    pub extensions: i64,
+    pub close_working: Option<i64>,
 }
 
 /// A case to create with its first facts.
@@ -156,6 +185,8 @@ pub struct NewCase {
     pub summary: CaseSummary,
     /// At least one: the report.
     pub events: Vec<NewCaseEvent>,
+    /// Photos uploaded with the report, stored with the case.
+    pub photos: Vec<NewPhoto>,
     /// What the audit record says; its object is the case.
     pub audit_action: String,
     pub audit_detail: serde_json::Value,
@@ -169,9 +200,35 @@ pub struct CaseAppend {
     pub expected_seq: i64,
     pub events: Vec<NewCaseEvent>,
     pub summary: CaseSummary,
+    /// Photos uploaded with the action (handling feedback), stored with
+    /// the case.
+    pub photos: Vec<NewPhoto>,
     /// The audit record; its object kind and id are set by the store to the
     /// case.
     pub audit: NewAudit,
+}
+
+/// A photo to store with a case: JPEG or PNG bytes, already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPhoto {
+    /// Chosen by the caller, so the facts can cite it before it is stored.
+    pub id: Uuid,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// The account that uploaded it.
+    pub uploaded_by: String,
+}
+
+/// A stored photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub uploaded_by: String,
+    pub created_at: i64,
 }
 
 /// What [`CaseStore::append_case`] did.
@@ -192,6 +249,9 @@ pub struct CaseQuery {
     /// Grid codes starting with this (a district, street, community or grid).
     pub grid_prefix: Option<String>,
     pub department: Option<String>,
+    /// Only cases in one of these grids (an empty list: none at all); a
+    /// viewer's scope.
+    pub grid_codes: Option<Vec<String>>,
     /// Only cases overdue at this instant ([`CaseRow::is_overdue`]).
     pub overdue_at: Option<i64>,
     pub extension_pending: Option<bool>,
@@ -203,12 +263,29 @@ pub struct CaseQuery {
     pub created_to: Option<i64>,
 }
 
+/// A case generated elsewhere (demo data, an import from another system)
+/// with its number and instants already decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedCase {
+    pub case: NewCase,
+    pub number: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// Storage of cases and their facts.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Creates a case with its first facts (seq 1, 2, …) and its number, and
     /// audits it, in one transaction. Conflict `case_id` when the id exists.
     async fn create_case(&self, ctx: &AuditCtx, case: NewCase) -> StoreResult<CaseRow>;
+
+    /// Inserts cases with their facts and numbers in one transaction, with
+    /// one audit record (`case.import`) naming how many; each number is its
+    /// case's `number_prefix` and a counter, and the prefix's counter moves
+    /// past the largest given. Conflict `case_id` or
+    /// `number` when one exists.
+    async fn import_cases(&self, ctx: &AuditCtx, cases: Vec<ImportedCase>) -> StoreResult<u64>;
 
     /// Appends facts after `expected_seq`, replaces the summary and audits,
     /// in one transaction; [`CaseAppendOutcome::Stale`] (nothing written)
@@ -221,6 +298,9 @@ pub trait CaseStore: Send + Sync {
 
     /// The case and its facts in order.
     async fn case(&self, id: Uuid) -> StoreResult<Option<(CaseRow, Vec<CaseEventRow>)>>;
+
+    /// A photo of a case.
+    async fn photo(&self, id: Uuid) -> StoreResult<Option<PhotoRow>>;
 
     /// The case with this public number.
     async fn case_by_number(&self, number: &str) -> StoreResult<Option<CaseRow>>;

@@ -14,13 +14,15 @@
 //! hash chain ([`audit`]). The one exception is the exchange's per-listing
 //! event log, which is a hash chain of its own ([`exchange`]). Cases on the shared workflow are
 //! stored by [`cases`]; buildings, households, residents and their tags by
-//! [`residents`].
+//! [`residents`]; the grid indicators and the data-quality detector read
+//! through [`kpi`].
 
 pub mod audit;
 pub mod cases;
 pub mod error;
 pub mod exchange;
 pub mod grid;
+pub mod kpi;
 pub mod model;
 pub mod residents;
 #[cfg(feature = "sql")]
@@ -33,6 +35,7 @@ pub use cases::CaseStore;
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
+pub use kpi::KpiStore;
 pub use model::*;
 pub use residents::ResidentStore;
 
@@ -140,6 +143,7 @@ pub trait Store:
     + GridStore
     + CaseStore
     + ResidentStore
+    + KpiStore
     + Send
     + Sync
     + 'static

@@ -187,7 +187,7 @@ where
 pub const CASE_COLUMNS: &str = "id, number, category, grid_code, lng, lat, address, \
      description, reporter_kind, reporter_id, stage, department, step_due, overall_due, \
      next_due, extension_pending, registered, escalations, rating, last_seq, created_at, \
-     updated_at, closed_at";
+     updated_at, closed_at, filed_at, limit_at, deferred, reworks, extensions, close_working";
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct CaseSqlRow {
@@ -214,6 +214,12 @@ pub struct CaseSqlRow {
     created_at: i64,
     updated_at: i64,
     closed_at: Option<i64>,
+    filed_at: Option<i64>,
+    limit_at: Option<i64>,
+    deferred: bool,
+    reworks: i64,
+    extensions: i64,
+    close_working: Option<i64>,
 }
 
 impl TryFrom<CaseSqlRow> for crate::cases::CaseRow {
@@ -244,6 +250,12 @@ impl TryFrom<CaseSqlRow> for crate::cases::CaseRow {
             created_at: row.created_at,
             updated_at: row.updated_at,
             closed_at: row.closed_at,
+            filed_at: row.filed_at,
+            limit_at: row.limit_at,
+            deferred: row.deferred,
+            reworks: row.reworks,
+            extensions: row.extensions,
+            close_working: row.close_working,
         })
     }
 }
@@ -268,5 +280,71 @@ impl TryFrom<CaseEventSqlRow> for crate::cases::CaseEventRow {
             kind: row.kind,
             fact_json: row.fact_json,
         })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CaseCountsSqlRow {
+    k: String,
+    reported: i64,
+    valid: i64,
+    rejected: i64,
+    filed: i64,
+    closed: i64,
+    due: i64,
+    deferred_due: i64,
+    on_time: i64,
+    reworked_cases: i64,
+    extended_cases: i64,
+    rated: i64,
+    rating_sum: i64,
+    satisfied: i64,
+    close_micros: i64,
+    close_working_micros: i64,
+}
+
+impl From<CaseCountsSqlRow> for crate::kpi::CaseCounts {
+    fn from(r: CaseCountsSqlRow) -> crate::kpi::CaseCounts {
+        crate::kpi::CaseCounts {
+            key: r.k,
+            reported: r.reported,
+            valid: r.valid,
+            rejected: r.rejected,
+            filed: r.filed,
+            closed: r.closed,
+            due: r.due,
+            deferred_due: r.deferred_due,
+            on_time: r.on_time,
+            reworked_cases: r.reworked_cases,
+            extended_cases: r.extended_cases,
+            rated: r.rated,
+            rating_sum: r.rating_sum,
+            satisfied: r.satisfied,
+            close_micros: r.close_micros,
+            close_working_micros: r.close_working_micros,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct GridActivitySqlRow {
+    code: String,
+    name: String,
+    leader: Option<String>,
+    active_leaders: i64,
+    last_login_day: Option<i64>,
+    last_report: Option<i64>,
+}
+
+impl From<GridActivitySqlRow> for crate::kpi::GridActivity {
+    fn from(r: GridActivitySqlRow) -> crate::kpi::GridActivity {
+        crate::kpi::GridActivity {
+            code: r.code,
+            name: r.name,
+            leader: r.leader,
+            leader_active: r.active_leaders > 0,
+            last_login_day: r.last_login_day,
+            last_report: r.last_report,
+        }
     }
 }

@@ -33,11 +33,13 @@ mod cases;
 mod exchange;
 mod grid;
 mod residents;
+mod kpi;
 
 pub use self::cases::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::residents::*;
+pub use self::kpi::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -137,6 +139,12 @@ macro_rules! store_tests {
             buildings_are_found_by_address_key,
             residents_are_registered_edited_and_audited,
             resident_tags_are_set_replaced_and_removed,
+            list_cases_keeps_to_a_scope_of_grids,
+            import_cases_numbers_and_audits_once,
+            case_counts_follow_the_kpi_definitions,
+            logins_of_staff_mark_their_days,
+            grid_activity_shows_leaders_logins_and_reports,
+            photos_are_kept_with_their_case,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -34,6 +34,8 @@ pub struct Config {
     pub grid_events: crate::cases::EventsConfig,
     /// Open311 GeoReport v2: the API keys that may post requests.
     pub open311: crate::cases::open311::Open311Config,
+    /// Grid indicators: the zombie-grid rules and the performance pay formula.
+    pub grid_kpi: crate::grid::kpi::KpiConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -47,6 +49,8 @@ pub struct DemoConfig {
     pub drill_end_s: u32,
     pub drill_quote_stop_s: u32,
     pub drill_countdown_s: u32,
+    /// Grid events the demo generates over the past year (0: none).
+    pub events_per_year: u32,
 }
 
 impl Default for DemoConfig {
@@ -55,6 +59,7 @@ impl Default for DemoConfig {
             drill_end_s: 7200,
             drill_quote_stop_s: 1800,
             drill_countdown_s: 240,
+            events_per_year: 15_000,
         }
     }
 }
@@ -122,6 +127,7 @@ impl Default for Config {
             demo: DemoConfig::default(),
             grid_events: crate::cases::EventsConfig::default(),
             open311: crate::cases::open311::Open311Config::default(),
+            grid_kpi: crate::grid::kpi::KpiConfig::default(),
         }
     }
 }

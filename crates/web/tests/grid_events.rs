@@ -3,18 +3,21 @@
 //! re-check → feedback → re-check → close → evaluate); a refusal is shown
 //! in Chinese and changes nothing; duplicates are suggested before filing;
 //! the timer escalates an overdue case at its deadline; residents report
-//! without an account, within a rate limit.
+//! without an account, within a rate limit. Cases are in the hand-drawn
+//! district's grids, whose staff the accounts are.
 
 mod common;
 
+use common::grid::{load_small_with_staff, WEST};
 use common::TestApp;
 use uuid::Uuid;
 use yiwang_cases::Refusal;
 use yiwang_core::{Role, Timestamp};
 use yiwang_store::cases::CaseQuery;
+use yiwang_store::grid::StaffRole;
 use yiwang_store::{AuditQuery, Page};
 
-const GRID: &str = "110112001001001";
+const GRID: &str = WEST;
 
 struct People {
     users: Vec<yiwang_store::User>,
@@ -29,6 +32,14 @@ async fn people(app: &TestApp) -> People {
     let leader = app.user("gridleader", Role::GridLeader).await;
     let handler = app.user("handler", Role::DeptHandler).await;
     let supervisor = app.user("supervisor", Role::Supervisor).await;
+    load_small_with_staff(
+        app,
+        &[
+            (GRID, &leader, StaffRole::Leader),
+            (GRID, &worker, StaffRole::Worker),
+        ],
+    )
+    .await;
     People {
         users: vec![
             worker.clone(),
@@ -243,12 +254,26 @@ async fn a_refused_action_is_shown_in_chinese_and_changes_nothing() {
         &[("lng", "116.65"), ("lat", "39.9")],
     )
     .await;
-    // The department cannot accept a case still waiting for its check.
+    // The department does not see a case before it is dispatched to it.
     let answer = app
         .post_form(
             &format!("/grid/events/{id}/act"),
             &[("do", "accept")],
             Some(&p.handler),
+        )
+        .await;
+    assert_eq!(answer.status, 403);
+    assert!(
+        answer.body.contains("您没有权限访问此页面"),
+        "{}",
+        answer.body
+    );
+    // The command centre cannot close a case still waiting for its check.
+    let answer = app
+        .post_form(
+            &format!("/grid/events/{id}/act"),
+            &[("do", "close")],
+            Some(&p.supervisor),
         )
         .await;
     assert_eq!(answer.status, 422);
@@ -455,6 +480,7 @@ async fn the_timer_escalates_an_overdue_case_at_its_deadline() {
 #[tokio::test]
 async fn residents_report_without_an_account_within_a_limit() {
     let app = TestApp::new().await;
+    common::grid::load_small(&app).await;
     let form = app.get(&format!("/grid/report?grid={GRID}"), None).await;
     assert_eq!(form.status, 200);
     assert!(form.body.contains(&format!(r#"value="{GRID}""#)));
@@ -508,7 +534,7 @@ async fn extensions_need_approval_and_the_register_stops_the_clocks() {
     act(&app, &p.leader, id, &[("do", "confirm")]).await;
     act(&app, &p.supervisor, id, &[("do", "file")]).await;
     act(&app, &p.supervisor, id, &[("do", "dispatch")]).await;
-    // A handler of no configured department is not the case's department.
+    // A handler of no configured department sees no case.
     let stranger = app.user("handler2", Role::DeptHandler).await;
     let stranger = app.session_for(&stranger).await;
     let answer = app
@@ -518,8 +544,7 @@ async fn extensions_need_approval_and_the_register_stops_the_clocks() {
             Some(&stranger),
         )
         .await;
-    assert_eq!(answer.status, 422);
-    assert!(answer.body.contains(Refusal::NotAllowed.message_zh()));
+    assert_eq!(answer.status, 403);
     act(&app, &p.handler, id, &[("do", "accept")]).await;
 
     // An extension needs a reason, then the supervisor's approval.

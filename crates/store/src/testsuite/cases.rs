@@ -14,7 +14,7 @@ use super::{run_concurrently, MINUTE, T0};
 use crate::cases::{CaseAppend, CaseAppendOutcome, CaseQuery, CaseSummary, NewCase, NewCaseEvent};
 use crate::{NewAudit, Page, Store};
 
-fn summary(stage: &str, category: &str) -> CaseSummary {
+pub(super) fn summary(stage: &str, category: &str) -> CaseSummary {
     CaseSummary {
         stage: stage.to_owned(),
         category: category.to_owned(),
@@ -27,10 +27,16 @@ fn summary(stage: &str, category: &str) -> CaseSummary {
         escalations: 0,
         rating: None,
         closed_at: None,
+        filed_at: None,
+        limit_at: None,
+        deferred: false,
+        reworks: 0,
+        extensions: 0,
+        close_working: None,
     }
 }
 
-fn fact(at: i64, kind: &str) -> NewCaseEvent {
+pub(super) fn fact(at: i64, kind: &str) -> NewCaseEvent {
     NewCaseEvent {
         at,
         kind: kind.to_owned(),
@@ -38,7 +44,7 @@ fn fact(at: i64, kind: &str) -> NewCaseEvent {
     }
 }
 
-fn new_case(category: &str, grid: &str, point: Option<(f64, f64)>, at: i64) -> NewCase {
+pub(super) fn new_case(category: &str, grid: &str, point: Option<(f64, f64)>, at: i64) -> NewCase {
     let mut s = summary("reported", category);
     s.step_due = Some(at + 60 * MINUTE);
     s.next_due = s.step_due;
@@ -54,6 +60,7 @@ fn new_case(category: &str, grid: &str, point: Option<(f64, f64)>, at: i64) -> N
         reporter_id: Some("worker-1".to_owned()),
         summary: s,
         events: vec![fact(at, "reported")],
+        photos: vec![],
         audit_action: "case.report".to_owned(),
         audit_detail: json!({"category": category}),
     }
@@ -66,6 +73,7 @@ fn append(
     s: CaseSummary,
 ) -> CaseAppend {
     CaseAppend {
+        photos: vec![],
         case_id,
         expected_seq,
         events,
@@ -540,4 +548,60 @@ pub async fn open_cases_near_finds_candidates(store: Arc<dyn Store>) {
         .map(|r| r.id)
         .collect();
     assert_eq!(found, vec![near.id]);
+}
+
+pub async fn photos_are_kept_with_their_case(store: Arc<dyn Store>) {
+    let photo = |byte: u8| crate::cases::NewPhoto {
+        id: Uuid::now_v7(),
+        content_type: "image/png".to_owned(),
+        bytes: vec![0x89, b'P', b'N', b'G', byte],
+        uploaded_by: "worker-1".to_owned(),
+    };
+    let mut case = new_case("environment", GRID, None, T0);
+    let first = photo(1);
+    case.photos = vec![first.clone()];
+    let row = store.create_case(&admin_ctx(T0), case).await.unwrap();
+    let kept = store.photo(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.case_id, kept.bytes.clone(), kept.created_at),
+        (row.id, first.bytes.clone(), T0)
+    );
+    assert_eq!(kept.content_type, "image/png");
+    let mut a = append(
+        row.id,
+        1,
+        vec![fact(T0 + 1, "fed_back")],
+        summary("recheck", "environment"),
+    );
+    let second = photo(2);
+    a.photos = vec![second.clone()];
+    a.audit = NewAudit::new("case.feedback", "case", row.id).with_detail(json!({}));
+    store.append_case(&admin_ctx(T0 + 1), a).await.unwrap();
+    assert_eq!(
+        store.photo(second.id).await.unwrap().unwrap().case_id,
+        row.id
+    );
+    let audit = store
+        .audit_query(
+            &crate::AuditQuery {
+                action: Some("case.feedback".to_owned()),
+                ..Default::default()
+            },
+            Page::number(1, 5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail(&audit.items[0])["photos"], json!(1));
+    // A stale append stores no photo.
+    let mut stale = append(
+        row.id,
+        1,
+        vec![fact(T0 + 2, "x")],
+        summary("recheck", "environment"),
+    );
+    let third = photo(3);
+    stale.photos = vec![third.clone()];
+    store.append_case(&admin_ctx(T0 + 2), stale).await.unwrap();
+    assert!(store.photo(third.id).await.unwrap().is_none());
+    assert!(store.photo(Uuid::now_v7()).await.unwrap().is_none());
 }

@@ -12,12 +12,12 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use yiwang_store::cases::{
     bounding_box, case_number, CaseAppend, CaseAppendOutcome, CaseEventRow, CaseQuery, CaseRow,
-    CaseStore, CaseSummary, NewCase, NewCaseEvent, FINAL_STAGES,
+    CaseStore, CaseSummary, ImportedCase, NewCase, NewCaseEvent, NewPhoto, PhotoRow, FINAL_STAGES,
 };
 use yiwang_store::sql_rows::{convert_all, CaseEventSqlRow, CaseSqlRow, CASE_COLUMNS};
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 
-use crate::{append_audit, clamp, db, escape_like, PgStore as Backend};
+use crate::{append_audit, clamp, conflict_or_db, db, escape_like, PgStore as Backend};
 
 type Db = Postgres;
 type Conn = PgConnection;
@@ -51,6 +51,32 @@ async fn insert_events(
     Ok(())
 }
 
+/// Stores photos of a case.
+async fn insert_photos(
+    conn: &mut Conn,
+    case_id: Uuid,
+    photos: &[NewPhoto],
+    at: i64,
+) -> StoreResult<()> {
+    for p in photos {
+        let mut q = QueryBuilder::<Db>::new(
+            "INSERT INTO case_photos (id, case_id, content_type, size, bytes, uploaded_by, \
+             created_at) VALUES (",
+        );
+        let mut v = q.separated(", ");
+        v.push_bind(p.id.to_string())
+            .push_bind(case_id.to_string())
+            .push_bind(p.content_type.clone())
+            .push_bind(p.bytes.len() as i64)
+            .push_bind(p.bytes.clone())
+            .push_bind(p.uploaded_by.clone())
+            .push_bind(at);
+        q.push(")");
+        q.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
 async fn load_case(conn: &mut Conn, id: Uuid) -> StoreResult<Option<CaseRow>> {
     let mut q = QueryBuilder::<Db>::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = "));
     q.push_bind(id.to_string());
@@ -60,6 +86,54 @@ async fn load_case(conn: &mut Conn, id: Uuid) -> StoreResult<Option<CaseRow>> {
         .await
         .map_err(db)?;
     row.map(CaseRow::try_from).transpose()
+}
+
+/// Inserts a case's row (not its facts).
+async fn insert_case(
+    conn: &mut Conn,
+    case: &NewCase,
+    number: &str,
+    created_at: i64,
+    updated_at: i64,
+) -> StoreResult<()> {
+    let s = &case.summary;
+    let mut q = QueryBuilder::<Db>::new(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ("));
+    let mut v = q.separated(", ");
+    v.push_bind(case.id.to_string())
+        .push_bind(number.to_owned())
+        .push_bind(s.category.clone())
+        .push_bind(case.grid_code.clone())
+        .push_bind(case.lng)
+        .push_bind(case.lat)
+        .push_bind(case.address.clone())
+        .push_bind(case.description.clone())
+        .push_bind(case.reporter_kind.clone())
+        .push_bind(case.reporter_id.clone())
+        .push_bind(s.stage.clone())
+        .push_bind(s.department.clone())
+        .push_bind(s.step_due)
+        .push_bind(s.overall_due)
+        .push_bind(s.next_due)
+        .push_bind(s.extension_pending)
+        .push_bind(s.registered)
+        .push_bind(s.escalations)
+        .push_bind(s.rating)
+        .push_bind(case.events.len() as i64)
+        .push_bind(created_at)
+        .push_bind(updated_at)
+        .push_bind(s.closed_at)
+        .push_bind(s.filed_at)
+        .push_bind(s.limit_at)
+        .push_bind(s.deferred)
+        .push_bind(s.reworks)
+        .push_bind(s.extensions)
+        .push_bind(s.close_working);
+    q.push(")");
+    q.build()
+        .execute(&mut *conn)
+        .await
+        .map_err(conflict_or_db)?;
+    Ok(())
 }
 
 fn push_summary(q: &mut QueryBuilder<'_, Db>, s: &CaseSummary) {
@@ -84,7 +158,19 @@ fn push_summary(q: &mut QueryBuilder<'_, Db>, s: &CaseSummary) {
         .push(", rating = ")
         .push_bind(s.rating)
         .push(", closed_at = ")
-        .push_bind(s.closed_at);
+        .push_bind(s.closed_at)
+        .push(", filed_at = ")
+        .push_bind(s.filed_at)
+        .push(", limit_at = ")
+        .push_bind(s.limit_at)
+        .push(", deferred = ")
+        .push_bind(s.deferred)
+        .push(", reworks = ")
+        .push_bind(s.reworks)
+        .push(", extensions = ")
+        .push_bind(s.extensions)
+        .push(", close_working = ")
+        .push_bind(s.close_working);
 }
 
 fn push_filters(q: &mut QueryBuilder<'_, Db>, query: &CaseQuery) {
@@ -107,6 +193,18 @@ fn push_filters(q: &mut QueryBuilder<'_, Db>, query: &CaseQuery) {
     }
     if let Some(department) = &query.department {
         q.push(" AND department = ").push_bind(department.clone());
+    }
+    if let Some(codes) = &query.grid_codes {
+        if codes.is_empty() {
+            q.push(" AND 1 = 0");
+        } else {
+            q.push(" AND grid_code IN (");
+            let mut list = q.separated(", ");
+            for code in codes {
+                list.push_bind(code.clone());
+            }
+            q.push(")");
+        }
     }
     if let Some(at) = query.overdue_at {
         q.push(" AND stage NOT IN (");
@@ -170,38 +268,15 @@ impl CaseStore for Backend {
             .await
             .map_err(db)?;
         let number = case_number(&case.number_prefix, n);
-        let s = &case.summary;
-        let mut q = QueryBuilder::<Db>::new(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ("));
-        let mut v = q.separated(", ");
-        v.push_bind(case.id.to_string())
-            .push_bind(number.clone())
-            .push_bind(s.category.clone())
-            .push_bind(case.grid_code.clone())
-            .push_bind(case.lng)
-            .push_bind(case.lat)
-            .push_bind(case.address.clone())
-            .push_bind(case.description.clone())
-            .push_bind(case.reporter_kind.clone())
-            .push_bind(case.reporter_id.clone())
-            .push_bind(s.stage.clone())
-            .push_bind(s.department.clone())
-            .push_bind(s.step_due)
-            .push_bind(s.overall_due)
-            .push_bind(s.next_due)
-            .push_bind(s.extension_pending)
-            .push_bind(s.registered)
-            .push_bind(s.escalations)
-            .push_bind(s.rating)
-            .push_bind(case.events.len() as i64)
-            .push_bind(ctx.at)
-            .push_bind(ctx.at)
-            .push_bind(s.closed_at);
-        q.push(")");
-        q.build().execute(&mut *tx).await.map_err(db)?;
+        insert_case(&mut tx, &case, &number, ctx.at, ctx.at).await?;
         insert_events(&mut tx, case.id, 1, &case.events).await?;
+        insert_photos(&mut tx, case.id, &case.photos, ctx.at).await?;
         let mut detail = case.audit_detail.clone();
         if let serde_json::Value::Object(map) = &mut detail {
             map.insert("number".into(), json!(number));
+            if !case.photos.is_empty() {
+                map.insert("photos".into(), json!(case.photos.len()));
+            }
         }
         append_audit(
             &mut tx,
@@ -214,6 +289,105 @@ impl CaseStore for Backend {
             .ok_or(StoreError::NotFound)?;
         tx.commit().await.map_err(db)?;
         Ok(row)
+    }
+
+    async fn import_cases(&self, ctx: &AuditCtx, cases: Vec<ImportedCase>) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let mut counters: std::collections::BTreeMap<String, i64> = Default::default();
+        for c in &cases {
+            let n = c
+                .number
+                .strip_prefix(&c.case.number_prefix)
+                .and_then(|n| n.parse::<i64>().ok())
+                .ok_or_else(|| StoreError::Backend(format!("case number {}", c.number).into()))?;
+            let last = counters.entry(c.case.number_prefix.clone()).or_default();
+            *last = (*last).max(n);
+        }
+        // Many rows a statement: 29 columns × 500 rows and 5 × 4,000 stay
+        // under both backends' limits on bound values.
+        for chunk in cases.chunks(500) {
+            let mut q = QueryBuilder::<Db>::new(format!("INSERT INTO cases ({CASE_COLUMNS}) "));
+            q.push_values(chunk, |mut v, c| {
+                let s = &c.case.summary;
+                v.push_bind(c.case.id.to_string())
+                    .push_bind(c.number.clone())
+                    .push_bind(s.category.clone())
+                    .push_bind(c.case.grid_code.clone())
+                    .push_bind(c.case.lng)
+                    .push_bind(c.case.lat)
+                    .push_bind(c.case.address.clone())
+                    .push_bind(c.case.description.clone())
+                    .push_bind(c.case.reporter_kind.clone())
+                    .push_bind(c.case.reporter_id.clone())
+                    .push_bind(s.stage.clone())
+                    .push_bind(s.department.clone())
+                    .push_bind(s.step_due)
+                    .push_bind(s.overall_due)
+                    .push_bind(s.next_due)
+                    .push_bind(s.extension_pending)
+                    .push_bind(s.registered)
+                    .push_bind(s.escalations)
+                    .push_bind(s.rating)
+                    .push_bind(c.case.events.len() as i64)
+                    .push_bind(c.created_at)
+                    .push_bind(c.updated_at)
+                    .push_bind(s.closed_at)
+                    .push_bind(s.filed_at)
+                    .push_bind(s.limit_at)
+                    .push_bind(s.deferred)
+                    .push_bind(s.reworks)
+                    .push_bind(s.extensions)
+                    .push_bind(s.close_working);
+            });
+            q.build().execute(&mut *tx).await.map_err(conflict_or_db)?;
+        }
+        let events: Vec<(Uuid, i64, &NewCaseEvent)> = cases
+            .iter()
+            .flat_map(|c| {
+                c.case
+                    .events
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, e)| (c.case.id, i as i64 + 1, e))
+            })
+            .collect();
+        for chunk in events.chunks(4000) {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO case_events (case_id, seq, at, kind, fact_json) ",
+            );
+            q.push_values(chunk, |mut v, (id, seq, e)| {
+                v.push_bind(id.to_string())
+                    .push_bind(*seq)
+                    .push_bind(e.at)
+                    .push_bind(e.kind.clone())
+                    .push_bind(e.fact_json.clone());
+            });
+            q.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        for (prefix, last) in &counters {
+            let mut q = QueryBuilder::<Db>::new("INSERT INTO case_numbers (prefix, last) VALUES (");
+            q.push_bind(prefix.clone())
+                .push(", ")
+                .push_bind(*last)
+                .push(") ON CONFLICT (prefix) DO UPDATE SET last = GREATEST(case_numbers.last, excluded.last)");
+            q.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        append_audit(
+            &mut tx,
+            ctx,
+            NewAudit::new(
+                "case.import",
+                "case_batch",
+                cases.first().map_or("", |c| c.number.as_str()),
+            )
+            .with_detail(json!({
+                "cases": cases.len(),
+                "events": cases.iter().map(|c| c.case.events.len()).sum::<usize>(),
+            })),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(cases.len() as u64)
     }
 
     async fn append_case(
@@ -261,7 +435,13 @@ impl CaseStore for Backend {
             &append.events,
         )
         .await?;
+        insert_photos(&mut tx, append.case_id, &append.photos, ctx.at).await?;
         let mut audit = append.audit;
+        if !append.photos.is_empty() {
+            if let serde_json::Value::Object(map) = &mut audit.detail {
+                map.insert("photos".into(), json!(append.photos.len()));
+            }
+        }
         audit.object_kind = "case".to_owned();
         audit.object_id = append.case_id.to_string();
         append_audit(&mut tx, ctx, audit).await?;
@@ -285,6 +465,38 @@ impl CaseStore for Backend {
             q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(Some((row, convert_all(events)?)))
+    }
+
+    async fn photo(&self, id: Uuid) -> StoreResult<Option<PhotoRow>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT id, case_id, content_type, bytes, uploaded_by, created_at \
+             FROM case_photos WHERE id = ",
+        );
+        q.push_bind(id.to_string());
+        let mut tx = self.read_tx().await?;
+        let row: Option<(String, String, String, Vec<u8>, String, i64)> = q
+            .build_query_as()
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        row.map(
+            |(id, case_id, content_type, bytes, uploaded_by, created_at)| {
+                let parse = |what: &str, s: &str| {
+                    Uuid::parse_str(s)
+                        .map_err(|e| StoreError::Backend(format!("case_photos.{what}: {e}").into()))
+                };
+                Ok(PhotoRow {
+                    id: parse("id", &id)?,
+                    case_id: parse("case_id", &case_id)?,
+                    content_type,
+                    bytes,
+                    uploaded_by,
+                    created_at,
+                })
+            },
+        )
+        .transpose()
     }
 
     async fn case_by_number(&self, number: &str) -> StoreResult<Option<CaseRow>> {

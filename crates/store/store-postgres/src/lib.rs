@@ -37,6 +37,7 @@ mod cases;
 mod exchange;
 mod feed;
 mod grid;
+mod kpi;
 mod migrate;
 mod residents;
 use yiwang_store::sql_rows as rows;
@@ -145,6 +146,8 @@ pub(crate) fn conflict_or_db(e: sqlx::Error) -> StoreError {
                 ("bank_transactions_bank_txn_id_key", "bank_txn_id"),
                 ("listing_events_seq_key", "seq"),
                 ("listing_secrets_key", "key"),
+                ("cases_pkey", "case_id"),
+                ("cases_number_key", "number"),
             ] {
                 if constraint == name {
                     return StoreError::Conflict { field };
@@ -669,6 +672,17 @@ impl AccountStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_or_db)?;
+        // The staff member's login day, for the daily login rate.
+        sqlx::query(
+            &yiwang_store::kpi::LOGIN_DAY_INSERT_SQL
+                .replace("{day}", "$1")
+                .replace("{user}", "$2"),
+        )
+        .bind(yiwang_store::kpi::shanghai_day(ctx.at))
+        .bind(session.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         append_audit(
             &mut tx,
             ctx,

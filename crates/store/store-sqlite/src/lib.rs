@@ -46,6 +46,7 @@ mod checkpoint;
 mod exchange;
 mod feed;
 mod grid;
+mod kpi;
 mod migrate;
 mod residents;
 use yiwang_store::sql_rows as rows;
@@ -231,6 +232,8 @@ pub(crate) fn conflict_or_db(e: sqlx::Error) -> StoreError {
                 ("deposit_accounts.listing_id", "application_ref"),
                 ("bank_transactions.bank_txn_id", "bank_txn_id"),
                 ("listing_events.listing_id", "seq"),
+                ("cases.id", "case_id"),
+                ("cases.number", "number"),
             ] {
                 if message.contains(needle) {
                     return StoreError::Conflict { field };
@@ -751,6 +754,17 @@ impl AccountStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_or_db)?;
+        // The staff member's login day, for the daily login rate.
+        sqlx::query(
+            &yiwang_store::kpi::LOGIN_DAY_INSERT_SQL
+                .replace("{day}", "?")
+                .replace("{user}", "?"),
+        )
+        .bind(yiwang_store::kpi::shanghai_day(ctx.at))
+        .bind(session.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         append_audit(
             &mut tx,
             ctx,

@@ -49,6 +49,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "residents",
         include_str!("../migrations/0008_residents.sql"),
     ),
+    (
+        9,
+        "grid kpi",
+        include_str!("../migrations/0009_grid_kpi.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

@@ -10,6 +10,7 @@
 //! | `GET /grid/events` | grid and command-centre staff | the work list of the viewer's role |
 //! | `GET /grid/events/{id}` | the same | a case, its facts and the actions the viewer may take |
 //! | `POST /grid/events/{id}/act` | the same | one action |
+//! | `GET /grid/photos/{id}` | the same, within the case's scope | a photo of a report or of handling feedback |
 //! | `/open311/v2/…` | anyone; posting needs an API key | Open311 GeoReport v2 ([`open311`]) |
 //!
 //! # Accounts and workflow roles
@@ -37,9 +38,14 @@
 //!
 //! # Reports
 //!
+//! A case is always in a grid that exists: the report's grid code is
+//! checked against the grid tables, and when it is left blank the grid
+//! holding the report's point is looked up ([`resolve_grid`]). Who sees
+//! which case is [`scope`]'s.
+//!
 //! Staff report with a grid code, category, address, description, an
-//! optional WGS84 point and photo references (URLs or ids of stored
-//! photos, one a line: the platform has no upload store yet). Residents
+//! optional WGS84 point and photos: uploaded with the form ([`photos`]) or
+//! cited by address, one a line. Residents
 //! need no account: the door sticker's QR code opens `/grid/report?grid=…`
 //! with the grid code filled in; reports are limited per client address
 //! ([`EventsConfig::resident_reports_per_hour`]). A resident signed in with
@@ -49,6 +55,8 @@
 
 pub mod open311;
 pub mod pages;
+pub mod photos;
+pub mod scope;
 
 use std::collections::BTreeMap;
 
@@ -61,6 +69,7 @@ use yiwang_cases::{
 use yiwang_core::{Role, Timestamp};
 use yiwang_store::cases::{
     CaseAppend, CaseAppendOutcome, CaseEventRow, CaseRow, CaseSummary, NewCase, NewCaseEvent,
+    NewPhoto,
 };
 use yiwang_store::{AuditCtx, NewAudit};
 
@@ -202,10 +211,20 @@ pub fn summary(workflow: &Workflow, state: &CaseState) -> CaseSummary {
         escalations: i64::from(state.escalations),
         rating: state.rating.map(i64::from),
         closed_at: state.closed_at.map(|t| t.micros()),
+        filed_at: state.filed_at.map(|t| t.micros()),
+        limit_at: state.overall_due.map(|d| d.due.micros()),
+        deferred: state.registrations > 0,
+        reworks: i64::from(state.reworks),
+        extensions: i64::from(state.extensions),
+        close_working: state
+            .reported_at
+            .zip(state.closed_at)
+            .map(|(r, c)| workflow.working_micros_between(r, c)),
     }
 }
 
-fn stored(facts: &[Fact]) -> Result<Vec<NewCaseEvent>, AppError> {
+/// Facts as the store keeps them.
+pub fn stored(facts: &[Fact]) -> Result<Vec<NewCaseEvent>, AppError> {
     facts
         .iter()
         .map(|f| {
@@ -236,6 +255,7 @@ pub async fn report(
     ctx: &AuditCtx,
     reporter: Reporter,
     report: Report,
+    photos: Vec<NewPhoto>,
 ) -> Result<Result<CaseRow, Refusal>, AppError> {
     let now = Timestamp::from_micros(ctx.at);
     let mut state = CaseState::new();
@@ -269,6 +289,7 @@ pub async fn report(
         reporter_id: reporter.account,
         summary: summary(&app.events.workflow, &state),
         events: stored(&decision.facts)?,
+        photos,
         audit_action: "case.report".to_owned(),
         audit_detail: serde_json::json!({
             "category": report.category,
@@ -289,6 +310,7 @@ pub async fn act(
     ctx: &AuditCtx,
     case_id: Uuid,
     action: &Action,
+    photos: Vec<NewPhoto>,
 ) -> Result<Verdict, AppError> {
     for _ in 0..RETRIES {
         let (row, events) = app.store.case(case_id).await?.ok_or(AppError::NotFound)?;
@@ -311,6 +333,12 @@ pub async fn act(
             expected_seq: row.last_seq,
             events: stored(&decision.facts)?,
             summary: summary(&app.events.workflow, &state),
+            // Photos go with the accepted action only.
+            photos: if decision.verdict.is_accepted() {
+                photos.clone()
+            } else {
+                vec![]
+            },
             audit: NewAudit::new(&audit_action, "case", case_id).with_detail(serde_json::json!({
                 "number": row.number,
                 "verdict": decision.verdict.code(),
@@ -354,6 +382,7 @@ pub async fn tick(app: &AppState) -> Result<usize, AppError> {
                 expected_seq: row.last_seq,
                 events: stored(&facts)?,
                 summary: summary(&app.events.workflow, &state),
+                photos: vec![],
                 audit: NewAudit::new("case.escalate", "case", row.id).with_detail(
                     serde_json::json!({"number": row.number, "escalations": facts.len()}),
                 ),
@@ -383,6 +412,43 @@ pub fn parse_point(lng: &str, lat: &str) -> Result<Option<Point>, AppError> {
         .ok_or_else(|| AppError::field("lng", "经纬度须为 WGS84 坐标，例如 116.656 和 39.909"))
 }
 
+/// Why a report's grid could not be settled, in the reporter's words.
+pub const GRID_UNKNOWN: &str = "该网格编码不存在，请核对门牌上的网格编码";
+pub const GRID_MALFORMED: &str = "网格编码须为 15 位数字";
+pub const GRID_MISSING: &str = "请填写网格编码，或给出经纬度由系统自动确定网格";
+pub const GRID_OUTSIDE: &str = "该位置不在任何网格内，请填写网格编码";
+
+/// The grid a report is in: the code given, which must be a grid that
+/// exists, or else the grid holding the point (the public look-up's
+/// answer). `Ok(Err(message))` says what the reporter must fix.
+pub async fn resolve_grid(
+    app: &AppState,
+    code: &str,
+    point: Option<Point>,
+) -> Result<Result<String, &'static str>, AppError> {
+    let code = code.trim();
+    if !code.is_empty() {
+        if !is_grid_code(code) {
+            return Ok(Err(GRID_MALFORMED));
+        }
+        return Ok(match app.store.grid(code).await? {
+            Some(_) => Ok(code.to_owned()),
+            None => Err(GRID_UNKNOWN),
+        });
+    }
+    let Some(point) = point else {
+        return Ok(Err(GRID_MISSING));
+    };
+    let at = yiwang_grid::LngLat::new(point.lng, point.lat)
+        .map_err(|e| anyhow::anyhow!("a checked point refused: {e}"))?;
+    let map = app.grid_map.get(&*app.store).await?;
+    Ok(map
+        .index
+        .lookup(at)
+        .map(|hit| hit.code.to_string())
+        .ok_or(GRID_OUTSIDE))
+}
+
 /// Whether `code` is a 15-digit grid code.
 pub fn is_grid_code(code: &str) -> bool {
     code.len() == 15 && code.bytes().all(|b| b.is_ascii_digit())
@@ -405,6 +471,7 @@ pub fn routes(r: Routes) -> Routes {
             Roles(EVENT_STAFF),
             pages::act_submit,
         )
+        .get("/grid/photos/{id}", Roles(EVENT_STAFF), photos::show)
         .get("/grid/report", Public, pages::resident_form)
         .post("/grid/report", Public, pages::resident_submit)
         .get("/open311/v2/{file}", Public, open311::root_get)

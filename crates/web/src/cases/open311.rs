@@ -3,15 +3,16 @@
 //! | route | answers |
 //! |---|---|
 //! | `GET services.{json,xml}` | the event categories as services |
-//! | `GET services/{code}.{json,xml}` | a service definition: its one attribute, `grid_code` |
+//! | `GET services/{code}.{json,xml}` | a service definition: its one attribute, `grid_code` (optional when `lat`/`long` are given) |
 //! | `POST requests.{json,xml}` | files a request (needs an API key) |
 //! | `GET requests.{json,xml}` | requests, filtered by `service_request_id`, `service_code`, `status`, `start_date`, `end_date` |
 //! | `GET requests/{id}.{json,xml}` | one request, by its public number |
 //!
 //! Requests are cases on the same workflow as the pages' reports: a posted
 //! request is a resident's report (location by `lat`/`long` or
-//! `address_string`), filed in the grid named by the required attribute
-//! `attribute[grid_code]`. A request's id is the case number. Posting needs
+//! `address_string`), filed in the grid named by the attribute
+//! `attribute[grid_code]`, which must be a grid that exists; without it,
+//! in the grid holding `lat`/`long`. A request's id is the case number. Posting needs
 //! one of the keys in the `[open311] api_keys` configuration; the key's
 //! position names the client in the audit log, never the key itself.
 //!
@@ -38,7 +39,7 @@ use yiwang_core::Timestamp;
 use yiwang_store::cases::{CaseQuery, CaseRow};
 use yiwang_store::{AuditCtx, Page};
 
-use super::{is_grid_code, parse_point, Reporter};
+use super::{parse_point, resolve_grid, Reporter, GRID_MALFORMED, GRID_MISSING, GRID_OUTSIDE};
 use crate::auth::session::ClientAddr;
 use crate::AppState;
 
@@ -190,10 +191,10 @@ pub async fn service_definition(State(app): State<AppState>, Path(file): Path<St
         ("variable", json!(true)),
         ("code", json!("grid_code")),
         ("datatype", json!("string")),
-        ("required", json!(true)),
+        ("required", json!(false)),
         (
             "datatype_description",
-            json!("15 位数字网格编码（见门牌二维码）"),
+            json!("15 位数字网格编码（见门牌二维码）；不填时按 lat/long 所在网格"),
         ),
         ("order", json!(1)),
         ("description", json!("网格编码")),
@@ -435,14 +436,6 @@ pub async fn root_post(
             "缺少 service_code",
         );
     };
-    let Some(grid_code) = param(&form, "attribute[grid_code]").filter(|g| is_grid_code(g)) else {
-        return error(
-            format,
-            StatusCode::BAD_REQUEST,
-            "grid_code_required",
-            "attribute[grid_code] 须为 15 位数字网格编码",
-        );
-    };
     let point = match parse_point(
         param(&form, "long").unwrap_or(""),
         param(&form, "lat").unwrap_or(""),
@@ -457,11 +450,31 @@ pub async fn root_post(
             )
         }
     };
+    let given = param(&form, "attribute[grid_code]").unwrap_or("");
+    let grid_code = match resolve_grid(&app, given, point).await {
+        Ok(Ok(code)) => code,
+        Ok(Err(message)) => {
+            let code = match message {
+                GRID_MALFORMED | GRID_MISSING => "grid_code_required",
+                GRID_OUTSIDE => "outside_grids",
+                _ => "unknown_grid",
+            };
+            return error(format, StatusCode::BAD_REQUEST, code, message);
+        }
+        Err(_) => {
+            return error(
+                format,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "系统内部错误",
+            )
+        }
+    };
     let report = Report {
         category: service_code.to_owned(),
         description: param(&form, "description").unwrap_or("").to_owned(),
         address: param(&form, "address_string").unwrap_or("").to_owned(),
-        area: grid_code.to_owned(),
+        area: grid_code,
         point,
         photos: param(&form, "media_url")
             .map(|u| vec![u.to_owned()])
@@ -479,7 +492,7 @@ pub async fn root_post(
         kind: "open311",
         account: None,
     };
-    match super::report(&app, &ctx, reporter, report).await {
+    match super::report(&app, &ctx, reporter, report, vec![]).await {
         Ok(Ok(row)) => answer(
             format,
             "service_requests",

@@ -3,7 +3,7 @@
 //! workflow glue; these handlers only read forms and render.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
@@ -14,6 +14,7 @@ use yiwang_core::{Role, Timestamp};
 use yiwang_store::cases::{CaseQuery, CaseRow};
 use yiwang_store::Page;
 
+use super::scope::Scope;
 use super::{actor_for, duty_of, is_grid_code, parse_point, replay, workflow_roles, Reporter};
 use crate::auth::session::ClientAddr;
 use crate::auth::Viewer;
@@ -211,19 +212,18 @@ async fn duplicates(
         .collect())
 }
 
-/// Checks the form, shows duplicates, and reports; `Ok(Err(page))` is a
-/// page to show again.
+/// Checks the form, settles the grid, shows duplicates, and reports;
+/// `Ok(Err(page))` is a page to show again. Grid staff pass `own_grids`:
+/// they report only into the grids they work in.
 async fn submit_report(
     app: &AppState,
     mut page: ReportPage,
     ctx: &yiwang_store::AuditCtx,
     reporter: Reporter,
+    own_grids: Option<&[String]>,
+    uploaded: Vec<yiwang_store::cases::NewPhoto>,
 ) -> Result<Result<yiwang_store::cases::CaseRow, ReportPage>, AppError> {
     let f = page.form.clone();
-    if !is_grid_code(f.grid_code.trim()) {
-        page.errors
-            .push(FieldError::new("grid_code", "网格编码须为 15 位数字"));
-    }
     let point = match parse_point(&f.lng, &f.lat) {
         Ok(p) => p,
         Err(AppError::Invalid(mut e)) => {
@@ -235,6 +235,23 @@ async fn submit_report(
     if !page.errors.is_empty() {
         return Ok(Err(page));
     }
+    let grid_code = match super::resolve_grid(app, &f.grid_code, point).await? {
+        Ok(code) => code,
+        Err(message) => {
+            page.errors.push(FieldError::new("grid_code", message));
+            return Ok(Err(page));
+        }
+    };
+    if let Some(own) = own_grids {
+        if !own.contains(&grid_code) {
+            page.errors.push(FieldError::new(
+                "grid_code",
+                "只能上报本人所在网格的事件，请核对网格编码或位置",
+            ));
+            return Ok(Err(page));
+        }
+    }
+    page.form.grid_code = grid_code.clone();
     if let (Some(p), false) = (point, f.confirm == "1") {
         page.duplicates = duplicates(app, f.category.trim(), p, ctx.at).await?;
         if !page.duplicates.is_empty() {
@@ -245,7 +262,7 @@ async fn submit_report(
         category: f.category.trim().to_owned(),
         description: f.description.trim().to_owned(),
         address: f.address.trim().to_owned(),
-        area: f.grid_code.trim().to_owned(),
+        area: grid_code,
         point,
         photos: f
             .photos
@@ -253,9 +270,10 @@ async fn submit_report(
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
+            .chain(uploaded.iter().map(|p| super::photos::photo_url(p.id)))
             .collect(),
     };
-    match super::report(app, ctx, reporter, report).await? {
+    match super::report(app, ctx, reporter, report, uploaded).await? {
         Ok(row) => Ok(Ok(row)),
         Err(refusal) => {
             page.refusal = Some(refusal.message_zh());
@@ -264,23 +282,26 @@ async fn submit_report(
     }
 }
 
-/// `POST /grid/events/new`
+/// `POST /grid/events/new`: a plain form, or multipart with photos.
 pub async fn new_submit(
     State(app): State<AppState>,
     chrome: Chrome,
     viewer: Viewer,
     addr: Extension<ClientAddr>,
-    Form(form): Form<ReportForm>,
+    req: Request,
 ) -> Result<Response, PageError> {
     let me = viewer.require()?;
+    let (form, uploaded) =
+        super::photos::read_form::<ReportForm>(&app, req, &me.user.id.to_string()).await?;
     let ctx = app.audit_ctx(&viewer, &addr);
     let reporter = Reporter {
         actor: actor_for(&app.events, &app.config.grid_events, &me.user, "report"),
         kind: "staff",
         account: Some(me.user.id.to_string()),
     };
+    let own = super::scope::assigned_grids(&app, &me.user).await?;
     let page = report_page(&app, chrome, true, form);
-    match submit_report(&app, page, &ctx, reporter).await? {
+    match submit_report(&app, page, &ctx, reporter, Some(&own), uploaded).await? {
         Ok(row) => {
             Ok(Redirect::to(&format!("/grid/events/{}?ok=reported", row.id)).into_response())
         }
@@ -311,7 +332,7 @@ pub async fn resident_submit(
         account,
     };
     let page = report_page(&app, chrome, false, form);
-    match submit_report(&app, page, &ctx, reporter).await? {
+    match submit_report(&app, page, &ctx, reporter, None, vec![]).await? {
         Ok(row) => {
             let mut page =
                 report_page(&app, Chrome::bare("群众报事"), false, ReportForm::default());
@@ -493,9 +514,13 @@ pub async fn worklist(
 ) -> Result<Response, PageError> {
     let me = viewer.require()?;
     let now = app.clock.now().micros();
+    let scope = Scope::of(&app, &me.user).await?;
     let mut sections = Vec::new();
     for (title, query) in lists_for(&app, &me.user, now) {
-        let page = app.store.list_cases(&query, Page::number(1, 100)).await?;
+        let page = app
+            .store
+            .list_cases(&scope.restrict(query), Page::number(1, 100))
+            .await?;
         sections.push(Section {
             title,
             rows: page.items.iter().map(|r| row_view(&app, r, now)).collect(),
@@ -704,6 +729,7 @@ async fn case_page(
     refusal: Option<&'static str>,
 ) -> Result<Response, PageError> {
     let (row, events) = app.store.case(id).await?.ok_or(AppError::NotFound)?;
+    Scope::of(app, user).await?.check(&row)?;
     let state = replay(&events)?;
     let facts: Vec<yiwang_cases::Fact> = events
         .iter()
@@ -734,7 +760,13 @@ async fn case_page(
             .report
             .as_ref()
             .map(|r| r.photos.clone())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into_iter()
+            .chain(facts.iter().flat_map(|f| match &f.event {
+                yiwang_cases::Event::FedBack { photos, .. } => photos.clone(),
+                _ => vec![],
+            }))
+            .collect(),
         facts: facts
             .iter()
             .map(|f| FactView {
@@ -816,7 +848,11 @@ fn non_blank(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-fn build_action(f: &ActForm, by: yiwang_cases::Actor) -> Result<Action, AppError> {
+fn build_action(
+    f: &ActForm,
+    by: yiwang_cases::Actor,
+    photos: Vec<String>,
+) -> Result<Action, AppError> {
     let reason = f.reason.trim().to_owned();
     Ok(match f.action.as_str() {
         "confirm" => Action::Confirm { by },
@@ -834,7 +870,7 @@ fn build_action(f: &ActForm, by: yiwang_cases::Actor) -> Result<Action, AppError
         "feedback" => Action::Feedback {
             by,
             summary: f.summary.trim().to_owned(),
-            photos: vec![],
+            photos,
         },
         "recheck_pass" => Action::RecheckPass {
             by,
@@ -868,21 +904,33 @@ fn build_action(f: &ActForm, by: yiwang_cases::Actor) -> Result<Action, AppError
     })
 }
 
-/// `POST /grid/events/{id}/act`: one action; a refusal shows the case page
-/// again with the reason.
+/// `POST /grid/events/{id}/act`: one action (a plain form, or multipart
+/// with photos of the handling); a refusal shows the case page again with
+/// the reason.
 pub async fn act_submit(
     State(app): State<AppState>,
     chrome: Chrome,
     viewer: Viewer,
     addr: Extension<ClientAddr>,
     Path(id): Path<Uuid>,
-    Form(f): Form<ActForm>,
+    req: Request,
 ) -> Result<Response, PageError> {
     let me = viewer.require()?;
+    let (row, _) = app.store.case(id).await?.ok_or(AppError::NotFound)?;
+    Scope::of(&app, &me.user).await?.check(&row)?;
+    let (f, uploaded) =
+        super::photos::read_form::<ActForm>(&app, req, &me.user.id.to_string()).await?;
+    if !uploaded.is_empty() && f.action != "feedback" {
+        return Err(AppError::field("photo", "只有处置反馈可以上传照片").into());
+    }
     let by = actor_for(&app.events, &app.config.grid_events, &me.user, &f.action);
-    let action = build_action(&f, by)?;
+    let urls = uploaded
+        .iter()
+        .map(|p| super::photos::photo_url(p.id))
+        .collect();
+    let action = build_action(&f, by, urls)?;
     let ctx = app.audit_ctx(&viewer, &addr);
-    match super::act(&app, &ctx, id, &action).await? {
+    match super::act(&app, &ctx, id, &action, uploaded).await? {
         Verdict::Accepted => {
             Ok(Redirect::to(&format!("/grid/events/{id}?ok=done")).into_response())
         }

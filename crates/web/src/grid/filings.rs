@@ -187,7 +187,9 @@ fn issues_if(
 }
 
 /// Every community's outline.
-async fn communities(app: &AppState) -> Result<Vec<(CommunityCode, Boundary)>, AppError> {
+pub(crate) async fn communities(
+    app: &AppState,
+) -> Result<Vec<(CommunityCode, Boundary)>, AppError> {
     let mut out = Vec::new();
     for unit in app.store.grid_units().await? {
         if unit.level != UnitLevel::Community {

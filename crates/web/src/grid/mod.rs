@@ -5,6 +5,7 @@
 //! | [`pages`] | the public directory of grids and leaders (and its XLSX), a grid's page, its door sticker, the look-up by point |
 //! | [`api`] | open data: `GET /api/v1/grid/lookup` and `GET /api/v1/grids.geojson` |
 //! | [`filings`] | boundary filings (备案): a leader files, a supervisor approves or rejects; the topology check page |
+//! | [`kpi`] | the command centre's indicators (SVG charts, XLSX), performance pay and the zombie-grid list |
 //! | [`map`] | the server-rendered SVG map of the grids, each grid a link |
 //! | [`residents`] | residents for grid staff: lists, pages, forms, tags, XLSX, the registration API; who sees what |
 //! | [`places`] | buildings and flats for grid staff (with CSV import), and the public look-up by address |
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod data;
 pub mod filings;
+pub mod kpi;
 pub mod map;
 pub mod pages;
 pub mod places;
@@ -115,4 +117,9 @@ pub fn routes(r: Routes) -> Routes {
             places::import,
         )
         .get("/grid/buildings/{id}", Roles(RESIDENT_STAFF), places::show)
+        .get("/grid/kpi", Roles(kpi::KPI_READERS), kpi::kpi_page)
+        .get("/grid/kpi.xlsx", Roles(kpi::KPI_READERS), kpi::kpi_xlsx)
+        .get("/grid/pay", Roles(kpi::KPI_READERS), kpi::pay_page)
+        .get("/grid/pay.xlsx", Roles(kpi::KPI_READERS), kpi::pay_xlsx)
+        .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page)
 }

@@ -18,6 +18,7 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
     ("POST", "/grid/events/new", Who::Only(FIELD_STAFF)),
     ("GET", "/grid/events/{id}", Who::Only(EVENT_STAFF)),
     ("POST", "/grid/events/{id}/act", Who::Only(EVENT_STAFF)),
+    ("GET", "/grid/photos/{id}", Who::Only(EVENT_STAFF)),
     ("GET", "/grid/report", Who::Anyone),
     ("POST", "/grid/report", Who::Anyone),
     ("GET", "/open311/v2/{file}", Who::Anyone),

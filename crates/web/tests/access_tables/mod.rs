@@ -9,6 +9,7 @@ mod exchange_taking_part;
 mod grid;
 mod grid_events;
 mod residents;
+mod grid_kpi;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,5 +65,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(grid::ROUTES);
     all.extend_from_slice(grid_events::ROUTES);
     all.extend_from_slice(residents::ROUTES);
+    all.extend_from_slice(grid_kpi::ROUTES);
     all
 }

@@ -148,6 +148,52 @@ pub async fn load_small(app: &TestApp) {
         .unwrap();
 }
 
+/// Loads the hand-drawn district with accounts among its staff: each
+/// `(grid, account, role)` makes the account the grid's leader (in place
+/// of the drawn one) or one of its workers.
+pub async fn load_small_with_staff(
+    app: &TestApp,
+    staff: &[(&str, &yiwang_store::User, StaffRole)],
+) {
+    let mut import = small_import();
+    for (grid, user, role) in staff {
+        let existing = import
+            .staff
+            .iter()
+            .find(|s| s.user_id == Some(user.id))
+            .map(|s| s.id);
+        match role {
+            StaffRole::Leader => {
+                let leader = import
+                    .assignments
+                    .iter()
+                    .find(|(g, _, r)| g == grid && *r == StaffRole::Leader)
+                    .map(|(_, id, _)| *id)
+                    .unwrap();
+                let person = import.staff.iter_mut().find(|s| s.id == leader).unwrap();
+                person.user_id = Some(user.id);
+                person.name = user.display_name.clone();
+            }
+            StaffRole::Worker => {
+                let id = existing.unwrap_or_else(|| {
+                    let id = Uuid::now_v7();
+                    import.staff.push(NewStaff {
+                        id,
+                        name: user.display_name.clone(),
+                        official_phone: "0513-86109999".to_owned(),
+                        user_id: Some(user.id),
+                    });
+                    id
+                });
+                import
+                    .assignments
+                    .push(((*grid).to_owned(), id, StaffRole::Worker));
+            }
+        }
+    }
+    app.store.import_grids(&ctx(app), import).await.unwrap();
+}
+
 /// Loads the seed article's generated district (1,137 grids).
 pub async fn load_tongzhou(app: &TestApp) -> yiwang_grid::generate::GeneratedDistrict {
     let district = generate(&DistrictPlan::tongzhou(2020));

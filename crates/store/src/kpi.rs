@@ -1,0 +1,309 @@
+//! Storage for the grid indicators (考核指标) and the data-quality detector.
+//!
+//! # Case indicators
+//!
+//! The case summary row carries every column `yiwang_cases::kpi` needs
+//! (see [`crate::cases`]), so [`KpiStore::case_counts`] sums them in SQL,
+//! grouped by a grid-code prefix (grid, community, street, district), by
+//! department, by category or by day, over the cases reported in a
+//! half-open window. The definitions are the workflow crate's, word for
+//! word:
+//!
+//! * **valid**: past the check (not `reported`, not `rejected`);
+//! * **due**: filed, and closed or past its overall limit (as extended) at
+//!   `now`; **deferred**: ever on the problem register;
+//! * **on time**: closed at or before its limit, and not deferred.
+//!
+//! The SQL is the same text on both backends ([`case_counts_sql`],
+//! [`LOGIN_COUNTS_SQL`], [`GRID_ACTIVITY_SQL`]): it uses only `CASE`,
+//! `SUM`, `COUNT`, `MAX`, `substr` and integer division, and casts each sum
+//! to `BIGINT`, which both dialects read as a 64-bit integer.
+//!
+//! # Logins
+//!
+//! A login by an account that belongs to grid staff marks that person's
+//! day (Beijing time, [`shanghai_day`]) in `staff_login_days`, in the
+//! login's own transaction. The daily login rate of a unit is the
+//! person-days with a login, on the days counted (the caller's working
+//! days), over its staff times those days; a person working in two grids
+//! of a street counts once for the street. Staff are the current
+//! assignments.
+//!
+//! # Grid activity
+//!
+//! [`KpiStore::grid_activity`] gives, per grid, what the zombie-grid rules
+//! look at: whether it has a leader whose account (when they have one) is
+//! enabled, the last day any of its staff logged in, and its last report.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{AuditCtx, StoreResult};
+
+/// Microseconds in a day.
+pub const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Beijing time is UTC+8 all year (no daylight saving since 1991).
+pub const SHANGHAI_OFFSET_MICROS: i64 = 8 * 3_600_000_000;
+
+/// The start (µs, UTC) of the Beijing-time day holding `at`.
+pub fn shanghai_day(at: i64) -> i64 {
+    (at + SHANGHAI_OFFSET_MICROS).div_euclid(DAY_MICROS) * DAY_MICROS - SHANGHAI_OFFSET_MICROS
+}
+
+/// How case indicators are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KpiGroup {
+    /// The whole district (6-digit prefix).
+    District,
+    /// Street or town (9 digits).
+    Street,
+    /// Community or village (12 digits).
+    Community,
+    /// Grid (15 digits).
+    Grid,
+    /// The department a case is with (empty before dispatch).
+    Department,
+    /// The category.
+    Category,
+    /// The Beijing-time day of the report, as the day's start in µs.
+    Day,
+}
+
+impl KpiGroup {
+    /// The length of the grid-code prefix a level groups by.
+    pub fn prefix_len(self) -> Option<usize> {
+        match self {
+            KpiGroup::District => Some(6),
+            KpiGroup::Street => Some(9),
+            KpiGroup::Community => Some(12),
+            KpiGroup::Grid => Some(15),
+            _ => None,
+        }
+    }
+
+    /// The SQL expression of the group key, as text.
+    fn key_sql(self) -> String {
+        match (self, self.prefix_len()) {
+            (_, Some(n)) => format!("substr(grid_code, 1, {n})"),
+            (KpiGroup::Department, _) => "COALESCE(department, '')".to_owned(),
+            (KpiGroup::Category, _) => "category".to_owned(),
+            _ => format!(
+                "CAST(((created_at + {SHANGHAI_OFFSET_MICROS}) / {DAY_MICROS}) * {DAY_MICROS} \
+                 - {SHANGHAI_OFFSET_MICROS} AS TEXT)"
+            ),
+        }
+    }
+}
+
+/// Which cases [`KpiStore::case_counts`] counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KpiQuery {
+    pub group: KpiGroup,
+    /// Reported in `[from, to)`, µs.
+    pub from: i64,
+    pub to: i64,
+    /// The instant "due" is judged at.
+    pub now: i64,
+    /// Only grids whose code starts with this.
+    pub under: Option<String>,
+    /// Only cases with this department.
+    pub department: Option<String>,
+}
+
+/// The sums of one group, in `yiwang_cases::Kpis`' terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CaseCounts {
+    pub key: String,
+    pub reported: i64,
+    pub valid: i64,
+    pub rejected: i64,
+    pub filed: i64,
+    pub closed: i64,
+    pub due: i64,
+    pub deferred_due: i64,
+    pub on_time: i64,
+    pub reworked_cases: i64,
+    pub extended_cases: i64,
+    pub rated: i64,
+    pub rating_sum: i64,
+    pub satisfied: i64,
+    /// Sum over closed cases of report → close, µs.
+    pub close_micros: i64,
+    /// The same in working time.
+    pub close_working_micros: i64,
+}
+
+impl CaseCounts {
+    /// Adds another group's sums (months from days, a street from its
+    /// communities).
+    pub fn add(&mut self, o: &CaseCounts) {
+        self.reported += o.reported;
+        self.valid += o.valid;
+        self.rejected += o.rejected;
+        self.filed += o.filed;
+        self.closed += o.closed;
+        self.due += o.due;
+        self.deferred_due += o.deferred_due;
+        self.on_time += o.on_time;
+        self.reworked_cases += o.reworked_cases;
+        self.extended_cases += o.extended_cases;
+        self.rated += o.rated;
+        self.rating_sum += o.rating_sum;
+        self.satisfied += o.satisfied;
+        self.close_micros += o.close_micros;
+        self.close_working_micros += o.close_working_micros;
+    }
+}
+
+/// The case-count query's SELECT and FROM, the same text on both
+/// backends; the caller adds the WHERE clause and `GROUP BY k ORDER BY k`.
+/// `now` is written into the text as an integer literal (it is an `i64`,
+/// never user text) because it appears in two sums.
+pub fn case_counts_sql(group: KpiGroup, now: i64) -> String {
+    let key = group.key_sql();
+    let sum = |cond: &str| {
+        format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+    };
+    let due = format!(
+        "filed_at IS NOT NULL AND (closed_at IS NOT NULL \
+         OR (limit_at IS NOT NULL AND limit_at <= {now}))"
+    );
+    let closed_sum = |expr: &str| {
+        format!(
+            "CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN {expr} ELSE 0 END), 0) \
+             AS BIGINT)"
+        )
+    };
+    format!(
+        "SELECT {key} AS k, COUNT(*) AS reported, {valid} AS valid, {rejected} AS rejected, \
+         {filed} AS filed, {closed} AS closed, {due_sum} AS due, {deferred_due} AS deferred_due, \
+         {on_time} AS on_time, {reworked} AS reworked_cases, {extended} AS extended_cases, \
+         {rated} AS rated, CAST(COALESCE(SUM(rating), 0) AS BIGINT) AS rating_sum, \
+         {satisfied} AS satisfied, {close} AS close_micros, {working} AS close_working_micros \
+         FROM cases",
+        valid = sum("stage NOT IN ('new', 'reported', 'rejected')"),
+        rejected = sum("stage = 'rejected'"),
+        filed = sum("filed_at IS NOT NULL"),
+        closed = sum("closed_at IS NOT NULL"),
+        due_sum = sum(&due),
+        deferred_due = sum(&format!("deferred AND {due}")),
+        on_time = sum(
+            "NOT deferred AND closed_at IS NOT NULL AND limit_at IS NOT NULL \
+             AND closed_at <= limit_at"
+        ),
+        reworked = sum("reworks > 0"),
+        extended = sum("extensions > 0"),
+        rated = sum("rating IS NOT NULL"),
+        satisfied = sum("rating >= 4"),
+        close = closed_sum("closed_at - created_at"),
+        working = closed_sum("COALESCE(close_working, 0)"),
+    )
+}
+
+/// The staff of each group: the caller writes the prefix length for
+/// `{n}` (a number the code chooses), adds `WHERE grid_code LIKE …` when
+/// under a unit, then [`LOGIN_STAFF_SQL_TAIL`].
+pub const LOGIN_STAFF_SQL: &str =
+    "SELECT substr(grid_code, 1, {n}) AS k, COUNT(DISTINCT staff_id) AS n FROM grid_assignments";
+
+/// Closes [`LOGIN_STAFF_SQL`].
+pub const LOGIN_STAFF_SQL_TAIL: &str = " GROUP BY k ORDER BY k";
+
+/// The login person-days of each group; the caller binds the counted
+/// days' starts in `d.day IN (…)`, may add `AND a.grid_code LIKE …`, then
+/// [`LOGIN_DAYS_SQL_TAIL`].
+pub const LOGIN_DAYS_SQL: &str = "SELECT t.k AS k, COUNT(*) AS n FROM (\
+     SELECT DISTINCT substr(a.grid_code, 1, {n}) AS k, d.staff_id, d.day \
+     FROM staff_login_days d JOIN grid_assignments a ON a.staff_id = d.staff_id \
+     WHERE d.day IN (";
+
+/// Closes [`LOGIN_DAYS_SQL`].
+pub const LOGIN_DAYS_SQL_TAIL: &str = ") t GROUP BY t.k ORDER BY t.k";
+
+/// Marks the login day of the staff member an account belongs to, if any:
+/// binds the day, then the account id.
+pub const LOGIN_DAY_INSERT_SQL: &str = "INSERT INTO staff_login_days (staff_id, day) \
+     SELECT id, {day} FROM grid_staff WHERE user_id = {user} ON CONFLICT DO NOTHING";
+
+/// Every grid's activity, in code order ([`GridActivity`]).
+pub const GRID_ACTIVITY_SQL: &str = "SELECT g.code AS code, g.name AS name, \
+     (SELECT s.name FROM grid_assignments a JOIN grid_staff s ON s.id = a.staff_id \
+      WHERE a.grid_code = g.code AND a.role = 'leader') AS leader, \
+     (SELECT COUNT(*) FROM grid_assignments a JOIN grid_staff s ON s.id = a.staff_id \
+      LEFT JOIN users u ON u.id = s.user_id \
+      WHERE a.grid_code = g.code AND a.role = 'leader' AND (u.id IS NULL OR u.active)) \
+      AS active_leaders, \
+     (SELECT MAX(d.day) FROM staff_login_days d \
+      JOIN grid_assignments a ON a.staff_id = d.staff_id WHERE a.grid_code = g.code) \
+      AS last_login_day, \
+     (SELECT MAX(c.created_at) FROM cases c WHERE c.grid_code = g.code) AS last_report \
+     FROM grids g ORDER BY g.code";
+
+/// Logins of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LoginCounts {
+    pub key: String,
+    /// Staff assigned in the group (each person once).
+    pub staff: i64,
+    /// Person-days with a login in the window.
+    pub login_days: i64,
+}
+
+/// What the zombie-grid rules look at for one grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GridActivity {
+    pub code: String,
+    pub name: String,
+    /// The leader's name, when the grid has a leader.
+    pub leader: Option<String>,
+    /// A leader is assigned and their account, if they have one, is
+    /// enabled.
+    pub leader_active: bool,
+    /// The start of the last Beijing day one of its staff logged in.
+    pub last_login_day: Option<i64>,
+    /// The last report in the grid, µs.
+    pub last_report: Option<i64>,
+}
+
+/// Storage behind the KPI pages, the pay sheet and the data-quality list.
+#[async_trait]
+pub trait KpiStore: Send + Sync {
+    /// Case indicators of the cases reported in `[from, to)`, grouped, in
+    /// key order.
+    async fn case_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>>;
+
+    /// Login person-days on `days` (day starts, µs) and staff, grouped by
+    /// the grid-code prefix of `group` (a level), under a prefix; in key
+    /// order, every group with staff listed.
+    async fn login_counts(
+        &self,
+        group: KpiGroup,
+        days: &[i64],
+        under: Option<&str>,
+    ) -> StoreResult<Vec<LoginCounts>>;
+
+    /// Records login days of staff (demo data, imports from a former
+    /// system): `(staff id, day start)`; days already recorded are kept.
+    /// One audit record names how many were given.
+    async fn import_login_days(&self, ctx: &AuditCtx, days: Vec<(Uuid, i64)>) -> StoreResult<u64>;
+
+    /// Every grid's activity, in code order.
+    async fn grid_activity(&self) -> StoreResult<Vec<GridActivity>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_start_at_beijing_midnight() {
+        // 2026-12-06T00:00:00+08:00 = 2026-12-05T16:00:00Z.
+        let midnight = 1_796_515_200_000_000 - SHANGHAI_OFFSET_MICROS;
+        assert_eq!(shanghai_day(midnight), midnight);
+        assert_eq!(shanghai_day(midnight + DAY_MICROS - 1), midnight);
+        assert_eq!(shanghai_day(midnight - 1), midnight - DAY_MICROS);
+    }
+}
