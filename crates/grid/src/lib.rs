@@ -43,9 +43,9 @@ pub mod generate;
 pub mod geometry;
 pub mod index;
 pub mod kind;
+pub mod pay;
 pub mod people;
 pub mod population;
-pub mod pay;
 pub mod quality;
 pub mod topology;
 

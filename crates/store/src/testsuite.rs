@@ -32,14 +32,14 @@
 mod cases;
 mod exchange;
 mod grid;
-mod residents;
 mod kpi;
+mod residents;
 
 pub use self::cases::*;
 pub use self::exchange::*;
 pub use self::grid::*;
-pub use self::residents::*;
 pub use self::kpi::*;
+pub use self::residents::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -8,8 +8,8 @@ mod exchange_results;
 mod exchange_taking_part;
 mod grid;
 mod grid_events;
-mod residents;
 mod grid_kpi;
+mod residents;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
