@@ -10,7 +10,11 @@ use yiwang_web::{AppState, Config};
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("YIWANG_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to standard error: standard output carries what `serve`
+    // prints for people and scripts (the address, the demo logins).
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

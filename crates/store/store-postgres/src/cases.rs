@@ -351,7 +351,7 @@ impl CaseStore for Backend {
                     .map(move |(i, e)| (c.case.id, i as i64 + 1, e))
             })
             .collect();
-        for chunk in events.chunks(4000) {
+        for chunk in events.chunks(1000) {
             let mut q = QueryBuilder::<Db>::new(
                 "INSERT INTO case_events (case_id, seq, at, kind, fact_json) ",
             );

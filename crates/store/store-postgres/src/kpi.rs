@@ -92,7 +92,7 @@ impl KpiStore for Backend {
 
     async fn import_login_days(&self, ctx: &AuditCtx, days: Vec<(Uuid, i64)>) -> StoreResult<u64> {
         let mut tx = self.write().await?;
-        for chunk in days.chunks(4000) {
+        for chunk in days.chunks(1000) {
             let mut q = QueryBuilder::<Db>::new("INSERT INTO staff_login_days (staff_id, day) ");
             q.push_values(chunk, |mut row, (staff, day)| {
                 row.push_bind(staff.to_string()).push_bind(*day);
