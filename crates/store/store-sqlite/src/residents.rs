@@ -215,6 +215,28 @@ fn push_building_filters(qb: &mut QueryBuilder<'_, Db>, query: &BuildingQuery) {
     }
 }
 
+/// The multi-row insert of `buildings`, created at `at`.
+fn insert_buildings<'a>(
+    buildings: impl IntoIterator<Item = &'a NewBuilding>,
+    at: i64,
+) -> QueryBuilder<'a, Db> {
+    let mut qb = QueryBuilder::<Db>::new(BUILDING_INSERT);
+    qb.push_values(buildings, |mut b, n| {
+        b.push_bind(n.id.to_string())
+            .push_bind(n.grid_code.clone())
+            .push_bind(n.road.clone())
+            .push_bind(n.number.clone())
+            .push_bind(n.building.clone())
+            .push_bind(n.address_key.clone())
+            .push_bind(n.lng)
+            .push_bind(n.lat)
+            .push_bind(n.placement.code())
+            .push_bind(at)
+            .push_bind(at);
+    });
+    qb
+}
+
 async fn insert_resident(
     conn: &mut Conn,
     ctx: &AuditCtx,
@@ -250,21 +272,8 @@ impl ResidentStore for Backend {
     ) -> StoreResult<PlacesCounts> {
         let mut tx = self.write().await?;
         for chunk in import.buildings.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Db>::new(BUILDING_INSERT);
-            qb.push_values(chunk, |mut b, n| {
-                b.push_bind(n.id.to_string())
-                    .push_bind(n.grid_code.clone())
-                    .push_bind(n.road.clone())
-                    .push_bind(n.number.clone())
-                    .push_bind(n.building.clone())
-                    .push_bind(n.address_key.clone())
-                    .push_bind(n.lng)
-                    .push_bind(n.lat)
-                    .push_bind(n.placement.code())
-                    .push_bind(ctx.at)
-                    .push_bind(ctx.at);
-            });
-            qb.build()
+            insert_buildings(chunk, ctx.at)
+                .build()
                 .execute(&mut *tx)
                 .await
                 .map_err(places_conflict)?;
@@ -347,21 +356,8 @@ impl ResidentStore for Backend {
         if !grid_exists(&mut tx, &building.grid_code).await? {
             return Err(StoreError::NotFound);
         }
-        let mut qb = QueryBuilder::<Db>::new(BUILDING_INSERT);
-        qb.push_values([&building], |mut b, n| {
-            b.push_bind(n.id.to_string())
-                .push_bind(n.grid_code.clone())
-                .push_bind(n.road.clone())
-                .push_bind(n.number.clone())
-                .push_bind(n.building.clone())
-                .push_bind(n.address_key.clone())
-                .push_bind(n.lng)
-                .push_bind(n.lat)
-                .push_bind(n.placement.code())
-                .push_bind(ctx.at)
-                .push_bind(ctx.at);
-        });
-        qb.build()
+        insert_buildings([&building], ctx.at)
+            .build()
             .execute(&mut *tx)
             .await
             .map_err(places_conflict)?;
