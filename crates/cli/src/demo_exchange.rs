@@ -252,7 +252,7 @@ async fn publish(
         let engine = Listing::new(r.clone())
             .map_err(|e| anyhow::anyhow!("demo parcel {}: {e}", parcel.code))?;
         listing.rules_json = serde_json::to_string(&r)?;
-        listing.summary_json = desk::summary(&engine, now).to_string();
+        listing.summary_json = desk::summary(&engine, now);
         listing.status = desk::status_code(&engine, now).to_owned();
         listings.push(listing);
         rules.push(r);

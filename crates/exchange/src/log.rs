@@ -94,10 +94,36 @@ pub fn entry_hash(
     at: Timestamp,
     payload: &Event,
 ) -> String {
+    entry_hash_of_text(prev_hash, listing, seq, at, &payload_text(payload))
+}
+
+/// The payload as the JSON text hashed and stored: serde's form, compact.
+pub fn payload_text(payload: &Event) -> String {
     // Serialising plain data (strings, integers, enums, vectors) cannot fail.
-    let text =
-        serde_json::to_string(&(prev_hash, listing, seq, at.micros(), payload)).unwrap_or_default();
-    hex::encode(Sha256::digest(text.as_bytes()))
+    serde_json::to_string(payload).unwrap_or_default()
+}
+
+/// [`entry_hash`] of a payload already written as [`payload_text`]: the
+/// same bytes as serialising the tuple `(prev_hash, listing, seq, at,
+/// payload)` compactly, assembled around the payload's text so that a
+/// writer serialises each payload once, for the hash and the stored row.
+fn entry_hash_of_text(
+    prev_hash: &str,
+    listing: &str,
+    seq: u64,
+    at: Timestamp,
+    payload: &str,
+) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut hasher = Sha256::new();
+    hasher.update(b"[");
+    hasher.update(quoted(prev_hash).as_bytes());
+    hasher.update(b",");
+    hasher.update(quoted(listing).as_bytes());
+    hasher.update(format!(",{seq},{},", at.micros()).as_bytes());
+    hasher.update(payload.as_bytes());
+    hasher.update(b"]");
+    hex::encode(hasher.finalize())
 }
 
 impl LogEntry {
@@ -159,9 +185,17 @@ impl LogWriter {
     /// fact without its secrets ([`Event::without_secrets`]), so that no
     /// entry, even in memory, carries a value its commitment hides.
     pub fn append(&mut self, fact: &Fact) -> LogEntry {
+        self.append_with_text(fact).0
+    }
+
+    /// [`LogWriter::append`], also answering the entry's payload as the
+    /// JSON text it was hashed as ([`payload_text`]), for storing it
+    /// without serialising it again.
+    pub fn append_with_text(&mut self, fact: &Fact) -> (LogEntry, String) {
         let seq = self.next_seq;
         let payload = fact.event.without_secrets();
-        let hash = entry_hash(&self.head, &self.listing, seq, fact.at, &payload);
+        let text = payload_text(&payload);
+        let hash = entry_hash_of_text(&self.head, &self.listing, seq, fact.at, &text);
         let entry = LogEntry {
             listing: self.listing.clone(),
             seq,
@@ -171,7 +205,7 @@ impl LogWriter {
             hash,
         };
         self.next_seq += 1;
-        entry
+        (entry, text)
     }
 
     /// The hash of the last entry written.

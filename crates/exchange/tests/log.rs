@@ -429,3 +429,56 @@ fn a_line_that_is_not_an_entry_is_named_by_line_and_field() {
     // The log untouched reads whole.
     assert!(from_jsonl(&text).is_ok());
 }
+
+/// The hash is SHA-256 of the compact JSON tuple the module documents,
+/// whatever the listing code holds (quotes, backslashes, Chinese), and the
+/// payload text a writer hands out is exactly the payload's part of it.
+#[test]
+fn the_hash_is_that_of_the_documented_json_tuple() {
+    use sha2::{Digest, Sha256};
+    let scenario = Scenario::parse(
+        &std::fs::read_to_string(
+            all_scenarios()
+                .iter()
+                .find(|p| p.ends_with("06-timed-round-declared.json"))
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let run = scenario.run().unwrap();
+    let mut rules = scenario.rules.clone();
+    rules.code = "通州\"R2020-57\"\\号".to_owned();
+    let (mut writer, first) = LogWriter::open(&rules, opened_at());
+    let mut checked = 0;
+    let mut entries = vec![(
+        first.clone(),
+        serde_json::to_string(&first.payload).unwrap(),
+    )];
+    entries.extend(run.facts.iter().map(|f| writer.append_with_text(f)));
+    for (entry, text) in &entries {
+        let tuple = serde_json::to_string(&(
+            &entry.prev_hash,
+            &entry.listing,
+            entry.seq,
+            entry.at.micros(),
+            &entry.payload,
+        ))
+        .unwrap();
+        let expected = hex::encode(Sha256::digest(tuple.as_bytes()));
+        assert_eq!(entry.hash, expected, "entry {}", entry.seq);
+        assert_eq!(*text, serde_json::to_string(&entry.payload).unwrap());
+        assert_eq!(
+            entry.hash,
+            entry_hash(
+                &entry.prev_hash,
+                &entry.listing,
+                entry.seq,
+                entry.at,
+                &entry.payload
+            )
+        );
+        checked += 1;
+    }
+    assert!(checked > 3, "the scenario has several entries");
+}

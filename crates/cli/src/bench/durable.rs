@@ -52,7 +52,7 @@ use yiwang_store::{AuditCtx, Store};
 use yiwang_store_postgres::PgStore;
 use yiwang_store_sqlite::testing::TempDir;
 use yiwang_store_sqlite::SqliteStore;
-use yiwang_web::exchange::desk::{status_code, summary, to_row, Desk};
+use yiwang_web::exchange::desk::{row_with_text, status_code, summary, to_row, Desk};
 
 use super::engine::bench_rules;
 use super::{grouped, rate, runtime, Options, Report, Row, Spread, BIDDERS, LISTING_COUNTS};
@@ -500,7 +500,7 @@ impl Target {
                 entries.extend(facts.iter().map(|f| to_row(&writer.append(f))));
                 let seq = entries.len() as i64;
                 let mut append = ListingAppend::entries(*id, 0, entries);
-                append.summary_json = Some(summary(&engine, now).to_string());
+                append.summary_json = Some(summary(&engine, now));
                 append.status = Some(status_code(&engine, now).to_owned());
                 appends.push(append);
                 starts.push(rules.start_price);
@@ -552,12 +552,18 @@ impl Target {
                 let mut facts = Vec::new();
                 let verdict = l.engine.decide(action, now, &mut facts)?;
                 let mut writer = l.writer.clone();
-                let entries = facts.iter().map(|f| to_row(&writer.append(f))).collect();
+                let entries = facts
+                    .iter()
+                    .map(|f| {
+                        let (entry, text) = writer.append_with_text(f);
+                        row_with_text(&entry, text)
+                    })
+                    .collect();
                 let append = ListingAppend {
                     listing_id: l.id,
                     expected_seq: l.seq,
                     entries,
-                    summary_json: Some(summary(&l.engine, now).to_string()),
+                    summary_json: Some(summary(&l.engine, now)),
                     status: Some(status_code(&l.engine, now).to_owned()),
                     decided_at: None,
                     participants: Vec::new(),

@@ -194,11 +194,17 @@ impl std::fmt::Debug for Desk {
 
 /// Converts a log entry to its stored row.
 pub fn to_row(entry: &LogEntry) -> EventRow {
+    row_with_text(entry, yiwang_exchange::log::payload_text(&entry.payload))
+}
+
+/// The stored row of an entry whose payload text is already written (as
+/// [`LogWriter::append_with_text`] gives it).
+pub fn row_with_text(entry: &LogEntry, payload: String) -> EventRow {
     EventRow {
         seq: entry.seq as i64,
         at: entry.at.micros(),
         kind: entry.payload.name().to_owned(),
-        payload: serde_json::to_string(&entry.payload).unwrap_or_default(),
+        payload,
         prev_hash: entry.prev_hash.clone(),
         hash: entry.hash.clone(),
     }
@@ -244,35 +250,85 @@ pub fn status_code(engine: &Listing, now: Timestamp) -> &'static str {
 }
 
 /// The public summary stored with the listing row: no names, no reserve.
-pub fn summary(engine: &Listing, now: Timestamp) -> serde_json::Value {
-    let state = engine.state();
-    let high = state.high_bid();
-    let decided = engine.decision().map(|(at, d)| match &d.result {
-        Outcome::Sold {
-            bidder,
-            price,
-            total_price,
-            quantity,
-            ..
-        } => serde_json::json!({
-            "outcome": "sold", "bidder_no": bidder.to_string(), "price": price.to_yuan_string(),
-            "total_price": total_price.to_yuan_string(),
-            "quantity": quantity.map(|q| q.to_string()), "decided_at": at.to_rfc3339(),
-        }),
-        Outcome::Failed { reason } => serde_json::json!({
-            "outcome": "failed", "reason": reason, "decided_at": at.to_rfc3339(),
-        }),
-    });
-    serde_json::json!({
-        "status": status_code(engine, now),
-        "current_price": high.map(|h| h.price.to_yuan_string()),
-        "high_bidder_no": high.map(|h| h.bidder.to_string()),
-        "qualified": state.bidders().len(),
-        "applications": state.applications().len(),
-        "increment": state.increment().to_yuan_string(),
-        "deadline": state.deadline().map(|d| d.to_rfc3339()),
-        "result": decided,
-    })
+///
+/// Written as JSON with every commit of the listing, so it is serialised
+/// straight from this struct (keys in alphabetical order, as readers have
+/// always seen them) rather than through a `serde_json::Value`.
+#[derive(Debug, serde::Serialize)]
+pub struct Summary {
+    applications: usize,
+    current_price: Option<String>,
+    deadline: Option<String>,
+    high_bidder_no: Option<String>,
+    increment: String,
+    qualified: usize,
+    result: Option<SummaryResult>,
+    status: &'static str,
+}
+
+/// The result part of [`Summary`].
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum SummaryResult {
+    Sold {
+        bidder_no: String,
+        decided_at: String,
+        price: String,
+        quantity: Option<String>,
+        total_price: String,
+    },
+    Failed {
+        decided_at: String,
+        reason: yiwang_exchange::engine::FailReason,
+    },
+}
+
+impl Summary {
+    /// The summary of `engine` at `now`.
+    pub fn of(engine: &Listing, now: Timestamp) -> Summary {
+        let state = engine.state();
+        let high = state.high_bid();
+        let result = engine.decision().map(|(at, d)| match &d.result {
+            Outcome::Sold {
+                bidder,
+                price,
+                total_price,
+                quantity,
+                ..
+            } => SummaryResult::Sold {
+                bidder_no: bidder.to_string(),
+                decided_at: at.to_rfc3339(),
+                price: price.to_yuan_string(),
+                quantity: quantity.map(|q| q.to_string()),
+                total_price: total_price.to_yuan_string(),
+            },
+            Outcome::Failed { reason } => SummaryResult::Failed {
+                decided_at: at.to_rfc3339(),
+                reason: *reason,
+            },
+        });
+        Summary {
+            applications: state.applications().len(),
+            current_price: high.map(|h| h.price.to_yuan_string()),
+            deadline: state.deadline().map(|d| d.to_rfc3339()),
+            high_bidder_no: high.map(|h| h.bidder.to_string()),
+            increment: state.increment().to_yuan_string(),
+            qualified: state.bidders().len(),
+            result,
+            status: status_code(engine, now),
+        }
+    }
+
+    /// The summary as the JSON text stored in `summary_json`.
+    pub fn to_json(&self) -> String {
+        // Plain strings, integers and enums: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The public summary of `engine` at `now` as stored JSON.
+pub fn summary(engine: &Listing, now: Timestamp) -> String {
+    Summary::of(engine, now).to_json()
 }
 
 /// The secrets in `rules` (the initial reserve's opening, the lottery
@@ -635,7 +691,7 @@ impl Desk {
         }
         let (writer, first) = LogWriter::open(&rules, now);
         let mut append = ListingAppend::entries(id, 0, vec![to_row(&first)]);
-        append.summary_json = Some(summary(&engine, now).to_string());
+        append.summary_json = Some(summary(&engine, now));
         append.status = Some(status_code(&engine, now).to_owned());
         match self.commit(append).await? {
             AppendOutcome::Appended { .. } => {}
@@ -794,7 +850,15 @@ impl Desk {
                 return;
             }
             let mut writer = live.writer.clone();
-            let entries: Vec<LogEntry> = facts.iter().map(|f| writer.append(f)).collect();
+            let mut rows = Vec::with_capacity(facts.len());
+            let entries: Vec<LogEntry> = facts
+                .iter()
+                .map(|f| {
+                    let (entry, text) = writer.append_with_text(f);
+                    rows.push(row_with_text(&entry, text));
+                    entry
+                })
+                .collect();
             let decided_at = facts.iter().find_map(|f| match f.event {
                 Event::Decided { .. } => Some(f.at.micros()),
                 _ => None,
@@ -814,8 +878,8 @@ impl Desk {
             let append = ListingAppend {
                 listing_id: id,
                 expected_seq: live.seq,
-                entries: entries.iter().map(to_row).collect(),
-                summary_json: Some(summary(&engine, now).to_string()),
+                entries: rows,
+                summary_json: Some(summary(&engine, now)),
                 status: Some(status.to_owned()),
                 decided_at,
                 participants,

@@ -241,7 +241,7 @@ pub fn plan_listing(
         application_deadline: schedule.application_deadline.micros(),
         // Serialised rules carry commitments and hashes, never openings.
         rules_json: serde_json::to_string(&rules).unwrap_or_default(),
-        summary_json: super::desk::summary(&engine, now).to_string(),
+        summary_json: super::desk::summary(&engine, now),
         status: super::desk::status_code(&engine, now).to_owned(),
     };
     Ok((listing, rules))
