@@ -14,9 +14,8 @@
 //    The supervisor's indicator page for the grid counts one report and one
 //    closed 安全隐患 more than before the report.
 //
-// The demo's one department handler (`handler`) acts for the city
-// management bureau; this server configures it for the emergency bureau,
-// to which the routing rules send a 安全隐患.
+// The routing rules send a 安全隐患 to the emergency bureau, for which the
+// demo's `handler-emergency` acts.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { crc32, deflateSync } from "node:zlib";
@@ -38,9 +37,7 @@ const PHONE = {
 
 let yw;
 before(async () => {
-  yw = await startYiwang({
-    env: { YIWANG_GRID_EVENTS__HANDLER_DEPARTMENTS__HANDLER: "emergency" },
-  });
+  yw = await startYiwang();
 });
 after(async () => {
   await yw?.stop();
@@ -206,7 +203,8 @@ test("a grid worker reports a hazard from a phone; it is handled, closed and cou
   const worker = await as("gridworker", PHONE);
   const leader = await as("gridleader");
   const centre = await as("supervisor");
-  const handler = await as("handler");
+  const handler = await as("handler-emergency");
+  assert.match(await handler.locator("header .who").innerText(), /应急局/);
 
   // The grid the leader leads, as the public directory says.
   const leaderName = (await leader.locator("header .who").innerText()).split("（")[0];
