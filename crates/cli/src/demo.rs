@@ -1,5 +1,7 @@
-//! Demo data: an account for every role, so a newcomer can try each part of
-//! Yiwang at once, and each system's demo data (the exchange's in
+//! Demo data: an account for every role, and a department handler for
+//! every department the grid routing rules dispatch to (the default
+//! `[grid_events] handler_departments` names them), so a newcomer can try
+//! each part of Yiwang at once, and each system's demo data (the exchange's in
 //! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`] and a year
 //! of grid events in [`crate::demo_events`]). Loading
 //! is idempotent: accounts that exist are left as they are.
@@ -17,6 +19,9 @@ pub struct Login {
     pub username: &'static str,
     pub role: Role,
     pub name: String,
+    /// A handler of another department than `handler`'s: printed with the
+    /// others on one line.
+    pub other_department: bool,
 }
 
 struct Staff {
@@ -25,6 +30,14 @@ struct Staff {
     role: Role,
     phone: &'static str,
 }
+
+/// The usernames of [`STAFF`] that handle for another department than
+/// `handler` (城管局).
+const OTHER_DEPARTMENT_HANDLERS: &[&str] = &[
+    "handler-petition",
+    "handler-emergency",
+    "handler-environment",
+];
 
 const STAFF: &[Staff] = &[
     Staff {
@@ -56,6 +69,24 @@ const STAFF: &[Staff] = &[
         name: "王志强（城管局）",
         role: Role::DeptHandler,
         phone: "0513-85000005",
+    },
+    Staff {
+        username: "handler-petition",
+        name: "刘国平（信访局）",
+        role: Role::DeptHandler,
+        phone: "0513-85000008",
+    },
+    Staff {
+        username: "handler-emergency",
+        name: "张海军（应急局）",
+        role: Role::DeptHandler,
+        phone: "0513-85000009",
+    },
+    Staff {
+        username: "handler-environment",
+        name: "黄丽萍（生态环境局）",
+        role: Role::DeptHandler,
+        phone: "0513-85000010",
     },
     Staff {
         username: "supervisor",
@@ -114,6 +145,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
             username: s.username,
             role: s.role,
             name: s.name.to_owned(),
+            other_department: OTHER_DEPARTMENT_HANDLERS.contains(&s.username),
         });
     }
     for (i, (username, name, code17, legal_rep)) in ENTERPRISES.iter().enumerate() {
@@ -142,6 +174,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
             username,
             role: Role::Bidder,
             name: (*name).to_owned(),
+            other_department: false,
         });
     }
     crate::demo_exchange::load(app, &bidders).await?;
@@ -152,8 +185,81 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
 
 /// Prints the demo logins as a table.
 pub fn print_logins(logins: &[Login]) {
-    println!("演示账户（密码均为 {DEMO_PASSWORD}）：");
+    for line in login_lines(logins) {
+        println!("{line}");
+    }
+}
+
+/// The demo logins as printed: a line each, but the other departments'
+/// handlers share one line where the first of them comes.
+fn login_lines(logins: &[Login]) -> Vec<String> {
+    let mut lines = vec![format!("演示账户（密码均为 {DEMO_PASSWORD}）：")];
+    let others: Vec<String> = logins
+        .iter()
+        .filter(|l| l.other_department)
+        .map(|l| format!("{} {}", l.username, l.name))
+        .collect();
+    let mut others_printed = false;
     for l in logins {
-        println!("  {:<12} {:<10} {}", l.username, l.role.label(), l.name);
+        if !l.other_department {
+            lines.push(format!(
+                "  {:<12} {:<10} {}",
+                l.username,
+                l.role.label(),
+                l.name
+            ));
+        } else if !others_printed {
+            lines.push(format!("  其他部门经办人：{}", others.join("、")));
+            others_printed = true;
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_configured_department_handler_is_a_demo_account() {
+        let config = yiwang_web::cases::EventsConfig::default();
+        for username in config.handler_departments.keys() {
+            assert!(
+                STAFF
+                    .iter()
+                    .any(|s| s.username == username && s.role == Role::DeptHandler),
+                "{username} is not a demo department handler"
+            );
+        }
+        for username in OTHER_DEPARTMENT_HANDLERS {
+            assert!(
+                config.handler_departments.contains_key(*username),
+                "{username} acts for no department"
+            );
+        }
+    }
+
+    #[test]
+    fn the_other_departments_handlers_share_one_line() {
+        let logins: Vec<Login> = STAFF
+            .iter()
+            .map(|s| Login {
+                username: s.username,
+                role: s.role,
+                name: s.name.to_owned(),
+                other_department: OTHER_DEPARTMENT_HANDLERS.contains(&s.username),
+            })
+            .collect();
+        let lines = login_lines(&logins);
+        assert_eq!(
+            lines.len(),
+            1 + STAFF.len() - OTHER_DEPARTMENT_HANDLERS.len() + 1
+        );
+        let handler = lines.iter().position(|l| l.contains("王志强")).unwrap();
+        assert_eq!(
+            lines[handler + 1],
+            "  其他部门经办人：handler-petition 刘国平（信访局）、\
+             handler-emergency 张海军（应急局）、handler-environment 黄丽萍（生态环境局）"
+        );
     }
 }

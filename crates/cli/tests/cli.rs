@@ -129,6 +129,19 @@ async fn migrate_demo_and_audit_verify() {
     ] {
         assert!(out.contains(login), "{login} missing from {out}");
     }
+    // The handlers of the other departments the routing rules dispatch to
+    // share one line.
+    let others = out
+        .lines()
+        .find(|l| l.contains("其他部门经办人"))
+        .unwrap_or_else(|| panic!("no line of other department handlers in {out}"));
+    for login in [
+        "handler-petition",
+        "handler-emergency",
+        "handler-environment",
+    ] {
+        assert!(others.contains(login), "{login} missing from {others}");
+    }
     assert!(out.contains("Yiwang2026"));
     // Loading again changes nothing and still prints the logins.
     let (code, again, _) = run(yiwang().args(["demo", "--database-url", &db.url]));

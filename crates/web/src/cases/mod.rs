@@ -92,10 +92,17 @@ pub struct EventsConfig {
 impl Default for EventsConfig {
     fn default() -> Self {
         EventsConfig {
-            handler_departments: BTreeMap::from([(
-                "handler".to_owned(),
-                "urban_management".to_owned(),
-            )]),
+            // One demo account for each department the routing rules
+            // dispatch to (`crates/cli/src/demo.rs`).
+            handler_departments: [
+                ("handler", "urban_management"),
+                ("handler-petition", "petition"),
+                ("handler-emergency", "emergency"),
+                ("handler-environment", "environment"),
+            ]
+            .into_iter()
+            .map(|(user, dept)| (user.to_owned(), dept.to_owned()))
+            .collect(),
             resident_reports_per_hour: 5,
         }
     }
@@ -482,4 +489,24 @@ pub fn routes(r: Routes) -> Routes {
             open311::service_definition,
         )
         .get("/open311/v2/requests/{file}", Public, open311::one_request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_routed_department_has_a_handler_by_default() {
+        let config = EventsConfig::default();
+        for route in WorkflowConfig::grid().routes {
+            assert!(
+                config
+                    .handler_departments
+                    .values()
+                    .any(|d| *d == route.department),
+                "no handler for {}",
+                route.department
+            );
+        }
+    }
 }
