@@ -70,6 +70,8 @@ pub async fn load(app: &AppState) -> anyhow::Result<bool> {
     };
     if ours && store.count_residents().await? == 0 {
         load_population(app, &district, DEMO_GRID_SEED, DEMO_RESIDENTS, |_| {}).await?;
+        let grids: Vec<String> = district.grids.iter().map(|g| g.code.to_string()).collect();
+        crate::demo_problems::load(app, &grids).await?;
     }
     Ok(loaded)
 }

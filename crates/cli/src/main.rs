@@ -10,6 +10,7 @@ mod demo;
 mod demo_events;
 mod demo_exchange;
 mod demo_grid;
+mod demo_problems;
 mod exchange;
 mod serve;
 mod store;

@@ -20,6 +20,7 @@
 //! | [`duties`] | the staff's patrols and visits: their windows, and what is done, open or overdue |
 //! | [`pay`] | floating performance pay: leaders' indicators to shares of a bonus pool, to the fen |
 //! | [`quality`] | the zombie-grid rules |
+//! | [`problems`] | the problem-data detectors: invalid ID numbers, unmatched addresses, duplicates, overdue tags |
 //!
 //! The crate knows nothing of storage or HTTP; geometry is geo's (robust
 //! predicates, geodesic areas, polygon boolean operations), not hand-made.
@@ -46,6 +47,7 @@ pub mod kind;
 pub mod pay;
 pub mod people;
 pub mod population;
+pub mod problems;
 pub mod quality;
 pub mod topology;
 

@@ -24,6 +24,7 @@ pub mod exchange;
 pub mod grid;
 pub mod kpi;
 pub mod model;
+pub mod problems;
 pub mod residents;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
@@ -37,6 +38,7 @@ pub use exchange::ExchangeStore;
 pub use grid::GridStore;
 pub use kpi::KpiStore;
 pub use model::*;
+pub use problems::ProblemStore;
 pub use residents::ResidentStore;
 
 use async_trait::async_trait;
@@ -144,6 +146,7 @@ pub trait Store:
     + CaseStore
     + ResidentStore
     + KpiStore
+    + ProblemStore
     + Send
     + Sync
     + 'static

@@ -33,12 +33,14 @@ mod cases;
 mod exchange;
 mod grid;
 mod kpi;
+mod problems;
 mod residents;
 
 pub use self::cases::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
+pub use self::problems::*;
 pub use self::residents::*;
 
 use std::collections::BTreeSet;
@@ -145,6 +147,9 @@ macro_rules! store_tests {
             logins_of_staff_mark_their_days,
             grid_activity_shows_leaders_logins_and_reports,
             photos_are_kept_with_their_case,
+            intake_records_are_listed_until_fixed,
+            look_alikes_are_merged_or_dismissed,
+            overdue_tags_leave_when_renewed_or_removed,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

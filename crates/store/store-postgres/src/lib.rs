@@ -39,6 +39,7 @@ mod feed;
 mod grid;
 mod kpi;
 mod migrate;
+mod problems;
 mod residents;
 use yiwang_store::sql_rows as rows;
 pub mod testing;

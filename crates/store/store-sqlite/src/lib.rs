@@ -48,6 +48,7 @@ mod feed;
 mod grid;
 mod kpi;
 mod migrate;
+mod problems;
 mod residents;
 use yiwang_store::sql_rows as rows;
 pub mod testing;

@@ -54,6 +54,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid kpi",
         include_str!("../migrations/0009_grid_kpi.sql"),
     ),
+    (
+        11,
+        "grid data quality",
+        include_str!("../migrations/0011_grid_data_quality.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

@@ -72,7 +72,7 @@ async fn load_building(conn: &mut Conn, id: Uuid) -> StoreResult<Option<Building
     row.map(BuildingRow::try_from).transpose()
 }
 
-async fn load_resident(conn: &mut Conn, id: Uuid) -> StoreResult<Option<ResidentRow>> {
+pub(crate) async fn load_resident(conn: &mut Conn, id: Uuid) -> StoreResult<Option<ResidentRow>> {
     let mut qb = QueryBuilder::<Db>::new(RESIDENT_SELECT);
     qb.push(" WHERE r.id = ").push_bind(id.to_string());
     let row: Option<ResidentSqlRow> = qb
@@ -109,7 +109,7 @@ async fn load_tags(conn: &mut Conn, residents: &mut [ResidentRow]) -> StoreResul
     Ok(())
 }
 
-async fn grid_exists(conn: &mut Conn, grid_code: &str) -> StoreResult<bool> {
+pub(crate) async fn grid_exists(conn: &mut Conn, grid_code: &str) -> StoreResult<bool> {
     let mut qb = QueryBuilder::<Db>::new("SELECT code FROM grids WHERE code = ");
     qb.push_bind(grid_code.to_owned());
     let found: Option<String> = qb
@@ -122,7 +122,11 @@ async fn grid_exists(conn: &mut Conn, grid_code: &str) -> StoreResult<bool> {
 
 /// The flat's household, created (and audited) when the building has none
 /// with that unit and room. `NotFound` for an unknown building.
-async fn household_for(conn: &mut Conn, ctx: &AuditCtx, flat: &Flat) -> StoreResult<Uuid> {
+pub(crate) async fn household_for(
+    conn: &mut Conn,
+    ctx: &AuditCtx,
+    flat: &Flat,
+) -> StoreResult<Uuid> {
     let building = load_building(conn, flat.building_id)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -237,7 +241,7 @@ fn insert_buildings<'a>(
     qb
 }
 
-async fn insert_resident(
+pub(crate) async fn insert_resident(
     conn: &mut Conn,
     ctx: &AuditCtx,
     id: Uuid,

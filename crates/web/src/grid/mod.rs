@@ -9,6 +9,7 @@
 //! | [`map`] | the server-rendered SVG map of the grids, each grid a link |
 //! | [`residents`] | residents for grid staff: lists, pages, forms, tags, XLSX, the registration API; who sees what |
 //! | [`places`] | buildings and flats for grid staff (with CSV import), and the public look-up by address |
+//! | [`problems`] | problem data: the detectors' counts and work lists (XLSX), the intake of legacy records, merging look-alikes |
 //! | [`data`] | a district as a store import, the per-process grid map cache, areas as people read them |
 //!
 //! The geometry (codes, boundaries, the look-up index) lives in
@@ -22,6 +23,7 @@ pub mod kpi;
 pub mod map;
 pub mod pages;
 pub mod places;
+pub mod problems;
 pub mod residents;
 
 use crate::auth::access::{Access, Routes};
@@ -31,7 +33,8 @@ use residents::RESIDENT_STAFF;
 /// The grid system's routes.
 pub fn routes(r: Routes) -> Routes {
     use Access::{Public, Roles};
-    r.get("/grid/directory", Public, pages::directory)
+    problems_routes(r)
+        .get("/grid/directory", Public, pages::directory)
         .get("/grid/directory.xlsx", Public, pages::directory_xlsx)
         .get("/grid/grids/{id}", Public, pages::grid_page)
         .get("/grid/grids/{id}/sticker", Public, pages::sticker)
@@ -122,4 +125,39 @@ pub fn routes(r: Routes) -> Routes {
         .get("/grid/pay", Roles(kpi::KPI_READERS), kpi::pay_page)
         .get("/grid/pay.xlsx", Roles(kpi::KPI_READERS), kpi::pay_xlsx)
         .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page)
+}
+
+/// Problem data's routes (`problems`).
+fn problems_routes(r: Routes) -> Routes {
+    use problems::PROBLEM_READERS as READERS;
+    use Access::Roles;
+    r.get("/grid/quality/data", Roles(READERS), problems::summary_page)
+        .get("/grid/quality/data.xlsx", Roles(READERS), problems::export)
+        .get(
+            "/grid/quality/data/{id}",
+            Roles(READERS),
+            problems::list_page,
+        )
+        .post(
+            "/grid/grids/{id}/intake/import",
+            Roles(READERS),
+            problems::import,
+        )
+        .get("/grid/intake/{id}", Roles(READERS), problems::intake_page)
+        .post("/grid/intake/{id}", Roles(READERS), problems::intake_save)
+        .post(
+            "/grid/intake/{id}/delete",
+            Roles(READERS),
+            problems::intake_delete,
+        )
+        .post(
+            "/grid/residents/{id}/merge",
+            Roles(READERS),
+            problems::merge,
+        )
+        .post(
+            "/grid/residents/{id}/not-duplicate",
+            Roles(READERS),
+            problems::not_duplicate,
+        )
 }

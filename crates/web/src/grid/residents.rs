@@ -66,7 +66,10 @@ pub enum Sight {
 }
 
 /// The grids a signed-in viewer is assigned to as staff.
-async fn assigned_grids(app: &AppState, viewer: &Viewer) -> Result<Vec<String>, AppError> {
+pub(crate) async fn assigned_grids(
+    app: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<String>, AppError> {
     let user = viewer.require()?;
     let Some(staff) = app.store.staff_for_user(user.user.id).await? else {
         return Ok(Vec::new());
@@ -105,7 +108,7 @@ pub async fn may_change(app: &AppState, viewer: &Viewer, grid: &str) -> Result<(
 
 /// Writes the audit record of a view of unmasked personal data: `kind` and
 /// `object` name what was seen (a resident, or a grid for an export).
-async fn audit_view(
+pub(crate) async fn audit_view(
     app: &AppState,
     viewer: &Viewer,
     addr: &ClientAddr,
@@ -125,7 +128,7 @@ async fn audit_view(
 
 /// Marks a response holding unmasked personal data as not to be stored by
 /// browsers or proxies.
-fn private(mut response: Response) -> Response {
+pub(crate) fn private(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store, private"),
@@ -134,12 +137,12 @@ fn private(mut response: Response) -> Response {
 }
 
 /// A review date (Shanghai) as the pages show it.
-fn show_date(at: i64) -> String {
+pub(crate) fn show_date(at: i64) -> String {
     Timestamp::from_micros(at).format_cn_date()
 }
 
 /// The tag's Chinese name, or its code for one no longer in the list.
-fn tag_label(code: &str) -> String {
+pub(crate) fn tag_label(code: &str) -> String {
     PersonTag::from_code(code).map_or_else(|| code.to_owned(), |t| t.label().to_owned())
 }
 
@@ -238,7 +241,7 @@ impl ResidentLine {
 }
 
 /// The Shanghai midnight that starts today, µs.
-fn today(app: &AppState) -> i64 {
+pub(crate) fn today(app: &AppState) -> i64 {
     let now = app.clock.now();
     Timestamp::from_shanghai(now.shanghai_date(), 0, 0, 0).micros()
 }

@@ -9,6 +9,7 @@ mod exchange_taking_part;
 mod grid;
 mod grid_events;
 mod grid_kpi;
+mod grid_quality;
 mod residents;
 
 /// Who may use a route, as the test expects it.
@@ -66,5 +67,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(grid_events::ROUTES);
     all.extend_from_slice(residents::ROUTES);
     all.extend_from_slice(grid_kpi::ROUTES);
+    all.extend_from_slice(grid_quality::ROUTES);
     all
 }
