@@ -30,12 +30,14 @@
 //! calls it: SQLite's change feed is heard within one process by design.
 
 mod cases;
+mod duties;
 mod exchange;
 mod grid;
 mod kpi;
 mod residents;
 
 pub use self::cases::*;
+pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
@@ -145,6 +147,8 @@ macro_rules! store_tests {
             logins_of_staff_mark_their_days,
             grid_activity_shows_leaders_logins_and_reports,
             photos_are_kept_with_their_case,
+            duties_are_recorded_refused_and_audited,
+            duties_are_counted_per_grid_day_and_subject,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -54,6 +54,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid kpi",
         include_str!("../migrations/0009_grid_kpi.sql"),
     ),
+    (
+        10,
+        "grid duties",
+        include_str!("../migrations/0010_grid_duties.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
