@@ -66,7 +66,10 @@ pub enum Sight {
 }
 
 /// The grids a signed-in viewer is assigned to as staff.
-async fn assigned_grids(app: &AppState, viewer: &Viewer) -> Result<Vec<String>, AppError> {
+pub(crate) async fn assigned_grids(
+    app: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<String>, AppError> {
     let user = viewer.require()?;
     let Some(staff) = app.store.staff_for_user(user.user.id).await? else {
         return Ok(Vec::new());
