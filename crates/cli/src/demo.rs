@@ -180,6 +180,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     crate::demo_exchange::load(app, &bidders).await?;
     crate::demo_grid::load(app).await?;
     crate::demo_events::load(app).await?;
+    crate::demo_duties::load(app).await?;
     Ok(logins)
 }
 

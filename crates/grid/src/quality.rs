@@ -9,6 +9,8 @@
 //!   `idle_days` Beijing days, today included;
 //! * **no report** — no event reported in it in the last `idle_days` × 24
 //!   hours (`[now − idle_days, now)`);
+//! * **no patrol** — no patrol logged in it in the same window (the patrol
+//!   log of `duties`);
 //! * **topology** — its boundary fails the topology check (an overlap, a
 //!   gap in its community, or a part outside its community).
 //!
@@ -35,6 +37,8 @@ pub struct GridSignals {
     pub last_login_day: Option<i64>,
     /// Its last report, µs.
     pub last_report: Option<i64>,
+    /// Its last patrol log, µs.
+    pub last_patrol: Option<i64>,
     /// What the topology check found about it, in words.
     pub topology: Vec<String>,
 }
@@ -46,6 +50,7 @@ pub enum ZombieReason {
     NoActiveLeader,
     NoLogin { last_day: Option<i64> },
     NoReport { last: Option<i64> },
+    NoPatrol { last: Option<i64> },
     Topology { finding: String },
 }
 
@@ -56,6 +61,7 @@ impl ZombieReason {
             ZombieReason::NoActiveLeader => "无在岗网格长",
             ZombieReason::NoLogin { .. } => "长期无人登录",
             ZombieReason::NoReport { .. } => "长期无事件上报",
+            ZombieReason::NoPatrol { .. } => "长期无巡查记录",
             ZombieReason::Topology { .. } => "边界未通过拓扑检查",
         }
     }
@@ -81,6 +87,11 @@ impl ZombieRules {
                 last: grid.last_report,
             });
         }
+        if grid.last_patrol.is_none_or(|p| p < now - n * DAY) {
+            out.push(ZombieReason::NoPatrol {
+                last: grid.last_patrol,
+            });
+        }
         out.extend(
             grid.topology
                 .iter()
@@ -102,6 +113,7 @@ mod tests {
             leader_active: true,
             last_login_day: Some(TODAY),
             last_report: Some(NOW - DAY),
+            last_patrol: Some(NOW - DAY),
             topology: vec![],
         }
     }
@@ -115,6 +127,7 @@ mod tests {
         let edge = GridSignals {
             last_login_day: Some(TODAY - 6 * DAY),
             last_report: Some(NOW - 7 * DAY),
+            last_patrol: Some(NOW - 7 * DAY),
             ..live()
         };
         assert!(rules.reasons(&edge, NOW, TODAY).is_empty());
@@ -127,6 +140,7 @@ mod tests {
             leader_active: false,
             last_login_day: Some(TODAY - 7 * DAY),
             last_report: Some(NOW - 7 * DAY - 1),
+            last_patrol: Some(NOW - 7 * DAY - 1),
             topology: vec!["与 320612001001002 重叠 12 平方米".to_owned()],
         };
         let reasons = rules.reasons(&dead, NOW, TODAY);
@@ -136,19 +150,22 @@ mod tests {
                 "无在岗网格长",
                 "长期无人登录",
                 "长期无事件上报",
+                "长期无巡查记录",
                 "边界未通过拓扑检查"
             ]
         );
         let never = GridSignals {
             last_login_day: None,
             last_report: None,
+            last_patrol: None,
             ..live()
         };
         assert_eq!(
             rules.reasons(&never, NOW, TODAY),
             vec![
                 ZombieReason::NoLogin { last_day: None },
-                ZombieReason::NoReport { last: None }
+                ZombieReason::NoReport { last: None },
+                ZombieReason::NoPatrol { last: None }
             ]
         );
     }

@@ -15,10 +15,12 @@
 //! event log, which is a hash chain of its own ([`exchange`]). Cases on the shared workflow are
 //! stored by [`cases`]; buildings, households, residents and their tags by
 //! [`residents`]; the grid indicators and the data-quality detector read
-//! through [`kpi`].
+//! through [`kpi`]; the staff's patrols, visits and attendance by
+//! [`duties`].
 
 pub mod audit;
 pub mod cases;
+pub mod duties;
 pub mod error;
 pub mod exchange;
 pub mod grid;
@@ -33,6 +35,7 @@ pub mod testsuite;
 
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
 pub use cases::CaseStore;
+pub use duties::DutyStore;
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
@@ -147,6 +150,7 @@ pub trait Store:
     + ResidentStore
     + KpiStore
     + ProblemStore
+    + DutyStore
     + Send
     + Sync
     + 'static

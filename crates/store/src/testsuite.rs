@@ -30,6 +30,7 @@
 //! calls it: SQLite's change feed is heard within one process by design.
 
 mod cases;
+mod duties;
 mod exchange;
 mod grid;
 mod kpi;
@@ -37,6 +38,7 @@ mod problems;
 mod residents;
 
 pub use self::cases::*;
+pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
@@ -150,6 +152,8 @@ macro_rules! store_tests {
             intake_records_are_listed_until_fixed,
             look_alikes_are_merged_or_dismissed,
             overdue_tags_leave_when_renewed_or_removed,
+            duties_are_recorded_refused_and_audited,
+            duties_are_counted_per_grid_day_and_subject,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

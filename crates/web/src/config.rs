@@ -36,6 +36,8 @@ pub struct Config {
     pub open311: crate::cases::open311::Open311Config,
     /// Grid indicators: the zombie-grid rules and the performance pay formula.
     pub grid_kpi: crate::grid::kpi::KpiConfig,
+    /// Grid duties: the rules of patrols, visits and attendance.
+    pub grid_duties: crate::grid::duties::DutiesConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -128,6 +130,7 @@ impl Default for Config {
             grid_events: crate::cases::EventsConfig::default(),
             open311: crate::cases::open311::Open311Config::default(),
             grid_kpi: crate::grid::kpi::KpiConfig::default(),
+            grid_duties: crate::grid::duties::DutiesConfig::default(),
         }
     }
 }

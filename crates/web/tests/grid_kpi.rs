@@ -313,14 +313,18 @@ async fn indicators_count_a_known_set_of_cases() {
     // 天熹社区: 4 reported, all valid, 3 of 4 closed, on time 1 of (4 due −
     // 1 deferred), 1 of 4 reworked and extended, 1 of 2 ratings 4 or 5,
     // (5 + 20 + 8) / 3 hours to close; logins: 1 person-day of 3 staff
-    // over the 19 working days of November so far.
+    // over the 19 working days of November so far. No patrols were
+    // logged; no household lives there.
     assert_eq!(
         row(&page.body, "320612001001")[1..],
-        ["4", "100.0%", "75.0%", "33.3%", "25.0%", "25.0%", "50.0%", "1.8%", "11.0"]
+        [
+            "4", "100.0%", "75.0%", "33.3%", "25.0%", "25.0%", "50.0%", "1.8%", "11.0", "0.0%",
+            "—", "—"
+        ]
     );
     assert_eq!(
         row(&page.body, "320612001002")[1..],
-        ["1", "0.0%", "—", "—", "—", "—", "—", "0.0%", "—"]
+        ["1", "0.0%", "—", "—", "—", "—", "—", "0.0%", "—", "0.0%", "—", "—"]
     );
     assert_eq!(row(&page.body, "total")[..3], ["5", "80.0%", "75.0%"]);
     assert!(page.body.contains("<svg"), "charts are inline SVG");
@@ -464,6 +468,31 @@ async fn zombie_grids_are_listed_until_fixed() {
         .map(|(i, g)| case(10 + i as i64, g, now - DAY_MICROS, summary("reported")))
         .collect();
     app.store.import_cases(&ctx, cases).await.unwrap();
+    // Still no patrol anywhere: every grid stays on the list for that.
+    let page = app.get("/grid/quality", Some(&session)).await;
+    assert!(page.body.contains("data-zombies=\"4\""), "{}", page.body);
+    assert!(
+        page.body.contains("长期无巡查记录（从未）"),
+        "{}",
+        page.body
+    );
+    let patrols = [WEST, EAST, SCHOOL, ANKANG]
+        .iter()
+        .map(|g| yiwang_store::duties::NewPatrol {
+            id: Uuid::now_v7(),
+            grid_code: (*g).to_owned(),
+            at: now - DAY_MICROS,
+            worker_id: None,
+            worker_name: "李雪".to_owned(),
+            route: "天熹路".to_owned(),
+            notes: String::new(),
+            point: None,
+        })
+        .collect();
+    app.store
+        .import_duties(&ctx, "test", patrols, Vec::new())
+        .await
+        .unwrap();
     let page = app.get("/grid/quality", Some(&session)).await;
     assert!(page.body.contains("僵尸网格已清零"), "{}", page.body);
 

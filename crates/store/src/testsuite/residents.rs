@@ -65,7 +65,7 @@ fn tag(code: &str, review_on: i64) -> NewTag {
 
 /// Two buildings in the west grid (one with two flats), one in the east;
 /// three residents, one of them tagged.
-async fn places(store: &dyn Store) -> (PlacesImport, Vec<Uuid>) {
+pub(super) async fn places(store: &dyn Store) -> (PlacesImport, Vec<Uuid>) {
     store.import_grids(&ctx(), district()).await.unwrap();
     let b1 = building(WEST, "天熹路", "1号", "1幢");
     let b2 = building(WEST, "天熹路", "1号", "2幢");

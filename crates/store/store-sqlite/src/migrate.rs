@@ -55,6 +55,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0009_grid_kpi.sql"),
     ),
     (
+        10,
+        "grid duties",
+        include_str!("../migrations/0010_grid_duties.sql"),
+    ),
+    (
         11,
         "grid data quality",
         include_str!("../migrations/0011_grid_data_quality.sql"),

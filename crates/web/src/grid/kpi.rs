@@ -244,6 +244,8 @@ pub struct KpiLine {
     pub login: Option<Rate>,
     /// Mean hours from report to close.
     pub close_hours: String,
+    /// Patrol and visit completion (`super::duties::completion`).
+    pub duty: super::duties::DutyRates,
 }
 
 impl KpiLine {
@@ -261,6 +263,7 @@ impl KpiLine {
             satisfaction: k.satisfaction(),
             login,
             close_hours: hours(k.mean_time_to_close()),
+            duty: Default::default(),
         }
     }
 
@@ -399,7 +402,16 @@ pub async fn report(
     } else {
         None
     };
-    let total = KpiLine::new(String::new(), "合计".to_owned(), &all, whole);
+    let mut total = KpiLine::new(String::new(), "合计".to_owned(), &all, whole);
+    let mut lines = lines;
+    if group.prefix_len().is_some() {
+        let (duty, duty_total) =
+            super::duties::completion(app, &period, group, under.as_deref()).await?;
+        for l in &mut lines {
+            l.duty = duty.get(&l.key).copied().unwrap_or_default();
+        }
+        total.duty = duty_total;
+    }
     let categories = app
         .store
         .case_counts(&query(KpiGroup::Category))
@@ -577,6 +589,7 @@ struct KpiPage {
     xlsx_query: String,
     trend_chart: String,
     on_time_chart: String,
+    patrol_chart: String,
 }
 
 /// `GET /grid/kpi`
@@ -609,6 +622,25 @@ pub async fn kpi_page(
             .collect::<Vec<_>>(),
         true,
     );
+    let patrol_chart = if r.group.prefix_len().is_some() {
+        let shown: Vec<&KpiLine> = r
+            .lines
+            .iter()
+            .filter(|l| l.duty.patrol.den > 0)
+            .take(40)
+            .collect();
+        chart::bars(
+            &format!("巡查完成率（按{}）", r.level_label),
+            &shown.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
+            &shown
+                .iter()
+                .map(|l| l.duty.patrol.permille().unwrap_or(0))
+                .collect::<Vec<_>>(),
+            true,
+        )
+    } else {
+        String::new()
+    };
     let level = level_code(r.group);
     let period_text = r.period.text();
     let under_text = r.under.clone().unwrap_or_default();
@@ -627,6 +659,7 @@ pub async fn kpi_page(
         xlsx_query,
         trend_chart,
         on_time_chart,
+        patrol_chart,
     })
 }
 
@@ -680,6 +713,9 @@ pub fn kpi_workbook(r: &KpiReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
         "满意率",
         "每日登录率",
         "平均办结时长（小时）",
+        "巡查完成率",
+        "入户走访完成率",
+        "重点人员走访完成率",
     ];
     for (c, h) in headers.iter().enumerate() {
         sheet.write_string_with_format(1, c as u16, *h, &bold)?;
@@ -704,6 +740,12 @@ pub fn kpi_workbook(r: &KpiReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
         }
         sheet.write_string(row, 9, l.login.map(rate_cell).unwrap_or_default())?;
         sheet.write_string(row, 10, &l.close_hours)?;
+        for (c, rate) in [l.duty.patrol, l.duty.household, l.duty.tagged]
+            .into_iter()
+            .enumerate()
+        {
+            sheet.write_string(row, 11 + c as u16, rate_cell(rate))?;
+        }
     }
     let cats = book.add_worksheet().set_name("分类办结时长")?;
     for (c, h) in [
@@ -1031,6 +1073,15 @@ fn reason_text(r: &ZombieReason) -> String {
     match r {
         ZombieReason::NoActiveLeader => r.label().to_owned(),
         ZombieReason::NoLogin { last_day } => format!("{}（{}）", r.label(), day(last_day)),
+        ZombieReason::NoPatrol { last } => format!(
+            "{}（{}）",
+            r.label(),
+            if last.is_some() {
+                format!("最近 {}", show_time(*last))
+            } else {
+                "从未".to_owned()
+            }
+        ),
         ZombieReason::NoReport { last } => {
             format!(
                 "{}（{}）",
@@ -1070,6 +1121,7 @@ pub async fn zombies(app: &AppState) -> Result<Vec<ZombieView>, AppError> {
         idle_days: app.config.grid_kpi.idle_days,
     };
     let today = shanghai_day(now.micros());
+    let patrols: HashMap<String, i64> = app.store.last_patrols().await?.into_iter().collect();
     Ok(app
         .store
         .grid_activity()
@@ -1080,6 +1132,7 @@ pub async fn zombies(app: &AppState) -> Result<Vec<ZombieView>, AppError> {
                 leader_active: a.leader_active,
                 last_login_day: a.last_login_day,
                 last_report: a.last_report,
+                last_patrol: patrols.get(&a.code).copied(),
                 topology: findings.remove(&a.code).unwrap_or_default(),
             };
             let reasons = rules.reasons(&signals, now.micros(), today);

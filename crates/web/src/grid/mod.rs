@@ -9,6 +9,7 @@
 //! | [`map`] | the server-rendered SVG map of the grids, each grid a link |
 //! | [`residents`] | residents for grid staff: lists, pages, forms, tags, XLSX, the registration API; who sees what |
 //! | [`places`] | buildings and flats for grid staff (with CSV import), and the public look-up by address |
+//! | [`duties`] | the staff's duties: the to-do list, patrol and visit forms, a grid's duty log, the overdue list (XLSX), completion rates |
 //! | [`problems`] | problem data: the detectors' counts and work lists (XLSX), the intake of legacy records, merging look-alikes |
 //! | [`data`] | a district as a store import, the per-process grid map cache, areas as people read them |
 //!
@@ -18,6 +19,7 @@
 
 pub mod api;
 pub mod data;
+pub mod duties;
 pub mod filings;
 pub mod kpi;
 pub mod map;
@@ -33,7 +35,8 @@ use residents::RESIDENT_STAFF;
 /// The grid system's routes.
 pub fn routes(r: Routes) -> Routes {
     use Access::{Public, Roles};
-    problems_routes(r)
+    let r = problems_routes(r);
+    let r = r
         .get("/grid/directory", Public, pages::directory)
         .get("/grid/directory.xlsx", Public, pages::directory_xlsx)
         .get("/grid/grids/{id}", Public, pages::grid_page)
@@ -124,7 +127,55 @@ pub fn routes(r: Routes) -> Routes {
         .get("/grid/kpi.xlsx", Roles(kpi::KPI_READERS), kpi::kpi_xlsx)
         .get("/grid/pay", Roles(kpi::KPI_READERS), kpi::pay_page)
         .get("/grid/pay.xlsx", Roles(kpi::KPI_READERS), kpi::pay_xlsx)
-        .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page)
+        .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page);
+    duties_routes(r)
+}
+
+/// The duties' routes ([`duties`]).
+fn duties_routes(r: Routes) -> Routes {
+    use duties::{DUTY_STAFF, OVERDUE_READERS};
+    use Access::Roles;
+    r.get("/grid/duties", Roles(DUTY_STAFF), duties::todo)
+        .get(
+            "/grid/duties/overdue",
+            Roles(OVERDUE_READERS),
+            duties::overdue,
+        )
+        .get(
+            "/grid/duties/overdue.xlsx",
+            Roles(OVERDUE_READERS),
+            duties::overdue_xlsx,
+        )
+        .get(
+            "/grid/grids/{id}/duties",
+            Roles(DUTY_STAFF),
+            duties::history,
+        )
+        .get(
+            "/grid/grids/{id}/patrols/new",
+            Roles(DUTY_STAFF),
+            duties::patrol_form,
+        )
+        .post(
+            "/grid/grids/{id}/patrols",
+            Roles(DUTY_STAFF),
+            duties::record_patrol,
+        )
+        .get(
+            "/grid/grids/{id}/visits/new",
+            Roles(DUTY_STAFF),
+            duties::visit_form,
+        )
+        .post(
+            "/grid/grids/{id}/visits",
+            Roles(DUTY_STAFF),
+            duties::record_visit,
+        )
+        .post(
+            "/grid/grids/{id}/attendances",
+            Roles(DUTY_STAFF),
+            duties::record_attendance,
+        )
 }
 
 /// Problem data's routes (`problems`).

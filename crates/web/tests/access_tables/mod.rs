@@ -7,6 +7,7 @@ mod exchange_notices;
 mod exchange_results;
 mod exchange_taking_part;
 mod grid;
+mod grid_duties;
 mod grid_events;
 mod grid_kpi;
 mod grid_quality;
@@ -68,5 +69,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(residents::ROUTES);
     all.extend_from_slice(grid_kpi::ROUTES);
     all.extend_from_slice(grid_quality::ROUTES);
+    all.extend_from_slice(grid_duties::ROUTES);
     all
 }
