@@ -54,6 +54,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid kpi",
         include_str!("../migrations/0009_grid_kpi.sql"),
     ),
+    (
+        12,
+        "grid kpi indexes",
+        include_str!("../migrations/0012_grid_kpi_indexes.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
