@@ -32,6 +32,7 @@ use yiwang_core::Timestamp;
 use yiwang_store::cases::{CaseQuery, ImportedCase, NewCase};
 use yiwang_store::kpi::{shanghai_day, DAY_MICROS};
 use yiwang_store::{AuditCtx, Page};
+use yiwang_web::grid::data::MapShape;
 use yiwang_web::AppState;
 
 /// The seed the demo events are generated from.
@@ -41,10 +42,10 @@ const HOUR: i64 = 3_600_000_000;
 
 /// SplitMix64, as the grid generator's: the same stream on every platform.
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -53,17 +54,17 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 
     /// True with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
     /// Uniform in `[lo, hi)` µs.
-    fn span(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn span(&mut self, lo: i64, hi: i64) -> i64 {
         lo + self.below((hi - lo).max(1) as u64) as i64
     }
 }
@@ -338,108 +339,170 @@ pub async fn load(app: &AppState) -> anyhow::Result<u64> {
     }
     let workflow = &app.events.workflow;
     let now = app.clock.now().micros();
-    let today = shanghai_day(now);
-    let quiet_since = now - 90 * DAY_MICROS;
-    let quiet = |i: usize| i % 97 == 96;
     let mut rng = Rng(DEMO_EVENTS_SEED);
+    let reports = report_times(&mut rng, map.shapes.len(), per_year, now);
+    let mut numbers = CaseNumbers::default();
+    let mut cases = Vec::with_capacity(reports.len());
+    for (at, grid) in reports {
+        if let Some(case) = demo_case(workflow, &mut rng, &map.shapes[grid], at, now, true)? {
+            cases.push(numbers.number(case, at));
+        }
+    }
+    let ctx = AuditCtx::system("demo", now);
+    let n = store.import_cases(&ctx, cases).await?;
+    load_login_days(app, &mut rng, &map.shapes, now).await?;
+    Ok(n)
+}
 
-    // Each grid reports every so often (gaps between a fifth of the mean
-    // and nine fifths of it, so no working grid goes two months without a
-    // report), in working hours; oldest first, so numbers follow the days.
-    let grids = map.shapes.len() as i64;
-    let mean_gap = 365 * DAY_MICROS * grids / per_year as i64;
-    let mut reports: Vec<(i64, usize)> = Vec::with_capacity(per_year + grids as usize);
-    for grid in 0..map.shapes.len() {
+/// Whether the `i`th grid (in code order) has gone quiet for the last 90
+/// days.
+fn quiet(i: usize) -> bool {
+    i % 97 == 96
+}
+
+/// When each grid reports over the year before `now`, about `per_year`
+/// reports in all: `(instant, index of the grid)`, oldest first, so that
+/// case numbers follow the days.
+///
+/// Each grid reports every so often (gaps between a fifth of the mean
+/// and nine fifths of it, so no working grid goes two months without a
+/// report), in working hours.
+pub(crate) fn report_times(
+    rng: &mut Rng,
+    grids: usize,
+    per_year: usize,
+    now: i64,
+) -> Vec<(i64, usize)> {
+    let quiet_since = now - 90 * DAY_MICROS;
+    let mean_gap = (365 * DAY_MICROS * grids as i64 / per_year.max(1) as i64).max(1);
+    let mut reports: Vec<(i64, usize)> = Vec::with_capacity(per_year + grids);
+    for grid in 0..grids {
         let mut t = now - 365 * DAY_MICROS + rng.span(0, mean_gap);
         while t < now {
             let at = shanghai_day(t) + rng.span(8 * HOUR, 18 * HOUR);
             if at < now && !(quiet(grid) && at >= quiet_since) {
                 reports.push((at, grid));
             }
-            t += rng.span(mean_gap / 5, mean_gap * 9 / 5);
+            t += rng.span(mean_gap / 5, mean_gap * 9 / 5).max(1);
         }
     }
     reports.sort();
+    reports
+}
 
-    let mut counters: BTreeMap<String, i64> = BTreeMap::new();
-    let mut cases = Vec::with_capacity(reports.len());
-    for (at, grid) in reports {
-        let shape = &map.shapes[grid];
-        let roll = rng.below(100);
-        let mut acc = 0;
-        let (category, _, texts) = MIX
-            .iter()
-            .find(|(_, share, _)| {
-                acc += share;
-                roll < acc
-            })
-            .unwrap_or(&MIX[0]);
-        let text = texts[rng.below(texts.len() as u64) as usize];
-        let code = shape.code.to_string();
-        let reporter_id = format!("demo-worker-{code}");
-        let report = Report {
-            category: (*category).to_owned(),
-            description: format!("{}：{text}，请尽快处理", shape.name),
-            address: format!("{}附近{}号", shape.name, 1 + rng.below(60)),
-            area: code.clone(),
-            point: Point::new(shape.anchor.lng, shape.anchor.lat).ok(),
-            photos: vec!["现场照片（演示）".to_owned()],
-        };
-        let reporter = Actor::new(reporter_id, "grid_worker");
-        let mut played = play(workflow, &mut rng, report.clone(), reporter, at, now);
-        if played.facts.is_empty() {
-            continue;
-        }
-        let mut late = Vec::new();
-        workflow
-            .advance(&mut played.state, Timestamp::from_micros(now), &mut late)
-            .map_err(|e| anyhow::anyhow!("demo case: {e}"))?;
-        played.facts.extend(late);
-        let date = Timestamp::from_micros(at).shanghai_date();
-        let prefix = format!(
-            "SJ{:04}{:02}{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        );
-        let n = counters.entry(prefix.clone()).or_default();
+/// One case reported in `shape` at `at` and played through the workflow
+/// up to `now`, with its summary at `now` and, when `with_facts`, its
+/// facts; and the instant of its last fact. `None` when the workflow
+/// refused the report.
+pub(crate) fn demo_case(
+    workflow: &Workflow,
+    rng: &mut Rng,
+    shape: &MapShape,
+    at: i64,
+    now: i64,
+    with_facts: bool,
+) -> anyhow::Result<Option<(NewCase, i64)>> {
+    let roll = rng.below(100);
+    let mut acc = 0;
+    let (category, _, texts) = MIX
+        .iter()
+        .find(|(_, share, _)| {
+            acc += share;
+            roll < acc
+        })
+        .unwrap_or(&MIX[0]);
+    let text = texts[rng.below(texts.len() as u64) as usize];
+    let code = shape.code.to_string();
+    let reporter_id = format!("demo-worker-{code}");
+    let report = Report {
+        category: (*category).to_owned(),
+        description: format!("{}：{text}，请尽快处理", shape.name),
+        address: format!("{}附近{}号", shape.name, 1 + rng.below(60)),
+        area: code.clone(),
+        point: Point::new(shape.anchor.lng, shape.anchor.lat).ok(),
+        photos: vec!["现场照片（演示）".to_owned()],
+    };
+    let reporter = Actor::new(reporter_id, "grid_worker");
+    let mut played = play(workflow, rng, report.clone(), reporter, at, now);
+    if played.facts.is_empty() {
+        return Ok(None);
+    }
+    let mut late = Vec::new();
+    workflow
+        .advance(&mut played.state, Timestamp::from_micros(now), &mut late)
+        .map_err(|e| anyhow::anyhow!("demo case: {e}"))?;
+    played.facts.extend(late);
+    let date = Timestamp::from_micros(at).shanghai_date();
+    let prefix = format!(
+        "SJ{:04}{:02}{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    );
+    let mut random = [0u8; 10];
+    random[..8].copy_from_slice(&rng.next().to_le_bytes());
+    let id = uuid::Builder::from_unix_timestamp_millis((at / 1000) as u64, &random).into_uuid();
+    let updated_at = played.facts.last().map_or(at, |f| f.at.micros());
+    let events = if with_facts {
+        yiwang_web::cases::stored(&played.facts)?
+    } else {
+        Vec::new()
+    };
+    Ok(Some((
+        NewCase {
+            id,
+            number_prefix: prefix,
+            grid_code: code,
+            lng: report.point.map(|p| p.lng),
+            lat: report.point.map(|p| p.lat),
+            address: report.address,
+            description: report.description,
+            reporter_kind: "staff".to_owned(),
+            reporter_id: None,
+            summary: yiwang_web::cases::summary(workflow, &played.state),
+            events,
+            photos: vec![],
+            audit_action: "case.import".to_owned(),
+            audit_detail: serde_json::Value::Null,
+        },
+        updated_at,
+    )))
+}
+
+/// Case numbers handed out in report order, one sequence per day.
+#[derive(Debug, Default)]
+pub(crate) struct CaseNumbers(BTreeMap<String, i64>);
+
+impl CaseNumbers {
+    /// The case, reported at `at`, with the next number of its day.
+    pub(crate) fn number(&mut self, (case, updated_at): (NewCase, i64), at: i64) -> ImportedCase {
+        let n = self.0.entry(case.number_prefix.clone()).or_default();
         *n += 1;
-        let number = yiwang_store::cases::case_number(&prefix, *n);
-        let mut random = [0u8; 10];
-        random[..8].copy_from_slice(&rng.next().to_le_bytes());
-        let id = uuid::Builder::from_unix_timestamp_millis((at / 1000) as u64, &random).into_uuid();
-        let updated_at = played.facts.last().map_or(at, |f| f.at.micros());
-        cases.push(ImportedCase {
-            case: NewCase {
-                id,
-                number_prefix: prefix,
-                grid_code: code,
-                lng: report.point.map(|p| p.lng),
-                lat: report.point.map(|p| p.lat),
-                address: report.address,
-                description: report.description,
-                reporter_kind: "staff".to_owned(),
-                reporter_id: None,
-                summary: yiwang_web::cases::summary(workflow, &played.state),
-                events: yiwang_web::cases::stored(&played.facts)?,
-                photos: vec![],
-                audit_action: "case.import".to_owned(),
-                audit_detail: serde_json::Value::Null,
-            },
-            number,
+        ImportedCase {
+            number: yiwang_store::cases::case_number(&case.number_prefix, *n),
+            case,
             created_at: at,
             updated_at,
-        });
+        }
     }
-    let ctx = AuditCtx::system("demo", now);
-    let n = store.import_cases(&ctx, cases).await?;
+}
 
-    // Login days: each member of staff on about 95 % of working days, none
-    // in the last 90 days for the quiet grids' staff.
+/// Login days over the year before `now`: each member of staff of the
+/// grids on about 95 % of working days, none in the last 90 days for the
+/// quiet grids' staff. How many days.
+pub(crate) async fn load_login_days(
+    app: &AppState,
+    rng: &mut Rng,
+    shapes: &[MapShape],
+    now: i64,
+) -> anyhow::Result<u64> {
+    let store = &*app.store;
+    let today = shanghai_day(now);
+    let quiet_since = now - 90 * DAY_MICROS;
     let mut days = Vec::new();
     let mut seen: BTreeSet<Uuid> = BTreeSet::new();
-    let calendar = workflow.calendar();
-    for (i, shape) in map.shapes.iter().enumerate() {
+    let calendar = app.events.workflow.calendar();
+    for (i, shape) in shapes.iter().enumerate() {
         for a in store.grid_staff(&shape.code.to_string()).await? {
             if !seen.insert(a.staff.id) {
                 continue;
@@ -456,8 +519,8 @@ pub async fn load(app: &AppState) -> anyhow::Result<u64> {
             }
         }
     }
-    store.import_login_days(&ctx, days).await?;
-    Ok(n)
+    let ctx = AuditCtx::system("demo", now);
+    Ok(store.import_login_days(&ctx, days).await?)
 }
 
 #[cfg(test)]

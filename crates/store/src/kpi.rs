@@ -70,6 +70,10 @@ pub enum KpiGroup {
     Category,
     /// The Beijing-time day of the report, as the day's start in µs.
     Day,
+    /// Grid and category together, as `320612001001001/environment`: one
+    /// pass over the cases gives every level (by the code's prefix) and
+    /// every category, summed by the caller ([`CaseCounts::add`]).
+    GridCategory,
 }
 
 impl KpiGroup {
@@ -90,9 +94,12 @@ impl KpiGroup {
             (_, Some(n)) => format!("substr(grid_code, 1, {n})"),
             (KpiGroup::Department, _) => "COALESCE(department, '')".to_owned(),
             (KpiGroup::Category, _) => "category".to_owned(),
+            (KpiGroup::GridCategory, _) => "grid_code || '/' || category".to_owned(),
+            // The day number times a day, less the offset: the grouped
+            // expression ([`DAY_NUMBER_SQL`]) inside, as both dialects
+            // require of a key that is not itself grouped on.
             _ => format!(
-                "CAST(((created_at + {SHANGHAI_OFFSET_MICROS}) / {DAY_MICROS}) * {DAY_MICROS} \
-                 - {SHANGHAI_OFFSET_MICROS} AS TEXT)"
+                "CAST(({DAY_NUMBER_SQL}) * {DAY_MICROS} - {SHANGHAI_OFFSET_MICROS} AS TEXT)"
             ),
         }
     }
@@ -158,49 +165,85 @@ impl CaseCounts {
     }
 }
 
+/// The Beijing day number of a case's report (days since 1970-01-01 in
+/// Beijing time), the expression the SQLite index for days is built on
+/// (migration 0012), written exactly as the index has it.
+pub const DAY_NUMBER_SQL: &str = "(created_at + 28800000000) / 86400000000";
+
+/// The Beijing day number of an instant, as [`DAY_NUMBER_SQL`] computes it
+/// (for instants after 1970).
+pub fn day_number(at: i64) -> i64 {
+    (at + SHANGHAI_OFFSET_MICROS).div_euclid(DAY_MICROS)
+}
+
 /// The case-count query's SELECT and FROM, the same text on both
-/// backends; the caller adds the WHERE clause and `GROUP BY k ORDER BY k`.
-/// `now` is written into the text as an integer literal (it is an `i64`,
-/// never user text) because it appears in two sums.
+/// backends; the caller adds the WHERE clause ([`case_counts_window`]
+/// and its filters) and [`case_counts_tail`]. `now` is written into the
+/// text as an integer literal (it is an `i64`, never user text) because
+/// it appears in two sums.
+///
+/// Each sum is an aggregate `FILTER`, which both dialects have and which
+/// counts the rows whose condition is true, as `SUM(CASE WHEN … THEN 1
+/// ELSE 0 END)` did, at about two thirds of the cost on SQLite.
 pub fn case_counts_sql(group: KpiGroup, now: i64) -> String {
     let key = group.key_sql();
-    let sum = |cond: &str| {
-        format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
-    };
+    let count = |cond: &str| format!("COUNT(*) FILTER (WHERE {cond})");
     let due = format!(
         "filed_at IS NOT NULL AND (closed_at IS NOT NULL \
          OR (limit_at IS NOT NULL AND limit_at <= {now}))"
     );
-    let closed_sum = |expr: &str| {
-        format!(
-            "CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN {expr} ELSE 0 END), 0) \
-             AS BIGINT)"
-        )
-    };
     format!(
         "SELECT {key} AS k, COUNT(*) AS reported, {valid} AS valid, {rejected} AS rejected, \
-         {filed} AS filed, {closed} AS closed, {due_sum} AS due, {deferred_due} AS deferred_due, \
-         {on_time} AS on_time, {reworked} AS reworked_cases, {extended} AS extended_cases, \
-         {rated} AS rated, CAST(COALESCE(SUM(rating), 0) AS BIGINT) AS rating_sum, \
-         {satisfied} AS satisfied, {close} AS close_micros, {working} AS close_working_micros \
+         COUNT(filed_at) AS filed, COUNT(closed_at) AS closed, {due_sum} AS due, \
+         {deferred_due} AS deferred_due, {on_time} AS on_time, {reworked} AS reworked_cases, \
+         {extended} AS extended_cases, COUNT(rating) AS rated, \
+         CAST(COALESCE(SUM(rating), 0) AS BIGINT) AS rating_sum, {satisfied} AS satisfied, \
+         CAST(COALESCE(SUM(closed_at - created_at), 0) AS BIGINT) AS close_micros, \
+         CAST(COALESCE(SUM(close_working) FILTER (WHERE closed_at IS NOT NULL), 0) AS BIGINT) \
+         AS close_working_micros \
          FROM cases",
-        valid = sum("stage NOT IN ('new', 'reported', 'rejected')"),
-        rejected = sum("stage = 'rejected'"),
-        filed = sum("filed_at IS NOT NULL"),
-        closed = sum("closed_at IS NOT NULL"),
-        due_sum = sum(&due),
-        deferred_due = sum(&format!("deferred AND {due}")),
-        on_time = sum(
+        valid = count("stage NOT IN ('new', 'reported', 'rejected')"),
+        rejected = count("stage = 'rejected'"),
+        due_sum = count(&due),
+        deferred_due = count(&format!("deferred AND {due}")),
+        on_time = count(
             "NOT deferred AND closed_at IS NOT NULL AND limit_at IS NOT NULL \
              AND closed_at <= limit_at"
         ),
-        reworked = sum("reworks > 0"),
-        extended = sum("extensions > 0"),
-        rated = sum("rating IS NOT NULL"),
-        satisfied = sum("rating >= 4"),
-        close = closed_sum("closed_at - created_at"),
-        working = closed_sum("COALESCE(close_working, 0)"),
+        reworked = count("reworks > 0"),
+        extended = count("extensions > 0"),
+        satisfied = count("rating >= 4"),
     )
+}
+
+/// The window of a case-count query, `[from, to)` on the report time,
+/// to follow `WHERE`: pairs of text and the value to bind after it. For
+/// days the window is also written on [`DAY_NUMBER_SQL`] (the first and
+/// last day numbers, which the window on `created_at` implies), so that
+/// SQLite reads its index of days from the first day to the last instead
+/// of every case.
+pub fn case_counts_window(group: KpiGroup, from: i64, to: i64) -> Vec<(String, i64)> {
+    let mut window = vec![
+        ("created_at >= ".to_owned(), from),
+        (" AND created_at < ".to_owned(), to),
+    ];
+    if group == KpiGroup::Day && to > from {
+        window.push((format!(" AND {DAY_NUMBER_SQL} >= "), day_number(from)));
+        window.push((format!(" AND {DAY_NUMBER_SQL} < "), day_number(to - 1) + 1));
+    }
+    window
+}
+
+/// Closes the case-count query: `GROUP BY` on columns (or the expression
+/// an index is built on) rather than on the key's text, so that SQLite
+/// reads the groups in an index's order instead of sorting every case
+/// (migration 0012), then `ORDER BY k`.
+pub fn case_counts_tail(group: KpiGroup) -> String {
+    match group {
+        KpiGroup::GridCategory => " GROUP BY grid_code, category ORDER BY k".to_owned(),
+        KpiGroup::Day => format!(" GROUP BY {DAY_NUMBER_SQL} ORDER BY k"),
+        _ => " GROUP BY k ORDER BY k".to_owned(),
+    }
 }
 
 /// The staff of each group: the caller writes the prefix length for
@@ -213,15 +256,25 @@ pub const LOGIN_STAFF_SQL: &str =
 pub const LOGIN_STAFF_SQL_TAIL: &str = " GROUP BY k ORDER BY k";
 
 /// The login person-days of each group; the caller binds the counted
-/// days' starts in `d.day IN (…)`, may add `AND a.grid_code LIKE …`, then
-/// [`LOGIN_DAYS_SQL_TAIL`].
-pub const LOGIN_DAYS_SQL: &str = "SELECT t.k AS k, COUNT(*) AS n FROM (\
-     SELECT DISTINCT substr(a.grid_code, 1, {n}) AS k, d.staff_id, d.day \
-     FROM staff_login_days d JOIN grid_assignments a ON a.staff_id = d.staff_id \
-     WHERE d.day IN (";
+/// days' starts in `day IN (…)`, closes it with `)`, adds
+/// [`LOGIN_DAYS_SQL_MIDDLE`] (with the prefix length for `{n}`), may add
+/// `AND a.grid_code LIKE …`, then [`LOGIN_DAYS_SQL_TAIL`].
+///
+/// Each person's login days are counted first (one pass over the days'
+/// rows, in the primary key's order), then summed over the distinct
+/// (unit, person) pairs of the assignments: the same number as the
+/// distinct (unit, person, day) triples, since a person's day is
+/// recorded once, without a sort of every login day.
+pub const LOGIN_DAYS_SQL: &str = "SELECT u.k AS k, CAST(SUM(d.n) AS BIGINT) AS n FROM (\
+     SELECT staff_id, COUNT(*) AS n FROM staff_login_days WHERE day IN (";
+
+/// Follows the days of [`LOGIN_DAYS_SQL`].
+pub const LOGIN_DAYS_SQL_MIDDLE: &str = " GROUP BY staff_id) d JOIN (\
+     SELECT DISTINCT substr(a.grid_code, 1, {n}) AS k, a.staff_id FROM grid_assignments a \
+     WHERE 1 = 1";
 
 /// Closes [`LOGIN_DAYS_SQL`].
-pub const LOGIN_DAYS_SQL_TAIL: &str = ") t GROUP BY t.k ORDER BY t.k";
+pub const LOGIN_DAYS_SQL_TAIL: &str = ") u ON u.staff_id = d.staff_id GROUP BY u.k ORDER BY u.k";
 
 /// Marks the login day of the staff member an account belongs to, if any:
 /// binds the day, then the account id.

@@ -136,13 +136,14 @@ pub(super) async fn sqlite() -> anyhow::Result<(SqliteStore, TempDir)> {
 /// A database made for one run on a PostgreSQL server. Its name starts
 /// like the storage tests' databases, so a run that is killed leaves
 /// nothing the tests' sweep does not remove.
-struct BenchDatabase {
+pub(super) struct BenchDatabase {
     admin: PgConnectOptions,
-    name: String,
+    pub(super) name: String,
 }
 
 impl BenchDatabase {
-    async fn create(url: &str) -> anyhow::Result<(PgStore, BenchDatabase)> {
+    /// A new, empty database.
+    pub(super) async fn empty(url: &str) -> anyhow::Result<BenchDatabase> {
         let admin = PgConnectOptions::from_str(url)?;
         let mut conn = admin.connect().await?;
         let name = format!(
@@ -154,8 +155,17 @@ impl BenchDatabase {
             .execute(&mut conn)
             .await?;
         let _ = conn.close().await;
-        let db = BenchDatabase { admin, name };
-        let url = db.admin.clone().database(&db.name).to_url_lossy();
+        Ok(BenchDatabase { admin, name })
+    }
+
+    /// How to connect to the database.
+    pub(super) fn options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
+    }
+
+    async fn create(url: &str) -> anyhow::Result<(PgStore, BenchDatabase)> {
+        let db = BenchDatabase::empty(url).await?;
+        let url = db.options().to_url_lossy();
         let opened = async {
             let store = PgStore::connect(url.as_str()).await?;
             store.migrate().await?;
@@ -172,7 +182,7 @@ impl BenchDatabase {
     }
 
     /// Drops the database; a failure is reported, not fatal.
-    async fn drop_database(self) {
+    pub(super) async fn drop_database(self) {
         let dropped = async {
             let mut conn = self.admin.connect().await?;
             sqlx::query(&format!(

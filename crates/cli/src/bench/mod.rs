@@ -16,10 +16,15 @@
 //!
 //! `--engine-only` keeps the sections that run in memory; `--section NAME`
 //! runs only the sections named.
+//!
+//! `bench grid` ([`grid`], issue 5, item 9) measures the grid look-up in
+//! process, over HTTP and against PostGIS, comparing every answer point by
+//! point, and the year's grid indicators on SQLite.
 
 mod durable;
 mod engine;
 mod fanout;
+mod grid;
 mod sse;
 
 use clap::Subcommand;
@@ -58,6 +63,40 @@ pub enum BenchAction {
         /// Watchers of the listing in the SSE section.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=15_000))]
         watchers: u32,
+    },
+    /// Measures the grids: which grid holds a point, in process, over HTTP
+    /// and in PostGIS (one query per point and one join of every point),
+    /// with every answer compared point by point; and a year of grid
+    /// indicators computed from SQLite. Exits with 1 if any answer differs.
+    Grid {
+        /// Points in the sample (uniform in the district's box, a tenth on
+        /// or beside the grids' lines).
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        points: u64,
+        /// Of these, how many (the first) are looked up over HTTP.
+        #[arg(long, default_value_t = 100_000)]
+        http_points: u64,
+        /// Keep-alive connections for the HTTP look-ups.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+        connections: u64,
+        /// Events of the year the indicators are computed over.
+        #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+        events: u64,
+        /// The seed of the points and the events; the same seed gives the
+        /// same run.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+        /// A PostgreSQL server with PostGIS, as a URL whose user may create
+        /// databases; the benchmark makes a fresh database there and drops
+        /// it after.
+        #[arg(long, default_value = yiwang_store_postgres::testing::DEFAULT_ADMIN_URL)]
+        postgres_url: String,
+        /// Leave out PostGIS (for machines without it).
+        #[arg(long)]
+        skip_postgis: bool,
     },
     /// The watchers of the SSE section, run by it as a child process so
     /// that their sockets do not count against the server's open files.
@@ -210,6 +249,26 @@ pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
             watchers,
         ),
         BenchAction::SseWatchers { url, watchers } => return sse::watch(&url, watchers as usize),
+        BenchAction::Grid {
+            points,
+            http_points,
+            connections,
+            events,
+            seed,
+            json,
+            postgres_url,
+            skip_postgis,
+        } => {
+            return grid::run(grid::GridOptions {
+                points: points as usize,
+                http_points: http_points as usize,
+                connections: connections as usize,
+                events: events as usize,
+                seed,
+                json,
+                postgres_url: (!skip_postgis).then_some(postgres_url),
+            })
+        }
     };
     let options = Options {
         duration: Duration::from_secs_f64(seconds),

@@ -281,6 +281,54 @@ pub async fn case_counts_follow_the_kpi_definitions(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(categories.len(), 1);
     assert_eq!(categories[0].close_micros, 25 * HOUR);
+
+    // By grid and category, over a year (SQLite then reads its index in
+    // grid and category order): the cells, keyed `code/category`, add up
+    // to the communities and to the categories.
+    let year = |group| KpiQuery {
+        from: day - 365 * DAY_MICROS,
+        to: day + 30 * DAY_MICROS,
+        ..query(group)
+    };
+    let cells = store
+        .case_counts(&year(KpiGroup::GridCategory))
+        .await
+        .unwrap();
+    let keys: Vec<&str> = cells.iter().map(|c| c.key.as_str()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert!(
+        keys.iter()
+            .all(|k| k.len() > 16 && k.as_bytes()[15] == b'/'),
+        "{keys:?}"
+    );
+    let mut folded: std::collections::BTreeMap<String, CaseCounts> = Default::default();
+    for cell in &cells {
+        for key in [&cell.key[..12], &cell.key[16..]] {
+            let sum = folded.entry(key.to_owned()).or_insert_with(|| CaseCounts {
+                key: key.to_owned(),
+                ..Default::default()
+            });
+            sum.add(cell);
+        }
+    }
+    let communities = store.case_counts(&year(KpiGroup::Community)).await.unwrap();
+    let categories = store.case_counts(&year(KpiGroup::Category)).await.unwrap();
+    assert!(communities.len() == 2 && categories.len() > 1);
+    assert!(communities[0].reported > tianxi.reported, "{communities:?}");
+    for sum in communities.iter().chain(&categories) {
+        assert_eq!(&folded[&sum.key], sum);
+    }
+    assert_eq!(folded.len(), communities.len() + categories.len());
+    // The same year by day: the day's window's day among them.
+    let days = store.case_counts(&year(KpiGroup::Day)).await.unwrap();
+    assert!(days.len() > 1, "{days:?}");
+    assert!(days.contains(&by_day[0]), "{days:?}");
+    assert_eq!(
+        days.iter().map(|d| d.reported).sum::<i64>(),
+        communities.iter().map(|c| c.reported).sum::<i64>()
+    );
 }
 
 pub async fn logins_of_staff_mark_their_days(store: Arc<dyn Store>) {

@@ -7,8 +7,9 @@ use serde_json::json;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use yiwang_store::kpi::{
-    case_counts_sql, CaseCounts, GridActivity, KpiGroup, KpiQuery, KpiStore, LoginCounts,
-    GRID_ACTIVITY_SQL, LOGIN_DAYS_SQL, LOGIN_DAYS_SQL_TAIL, LOGIN_STAFF_SQL, LOGIN_STAFF_SQL_TAIL,
+    case_counts_sql, case_counts_tail, case_counts_window, CaseCounts, GridActivity, KpiGroup,
+    KpiQuery, KpiStore, LoginCounts, GRID_ACTIVITY_SQL, LOGIN_DAYS_SQL, LOGIN_DAYS_SQL_MIDDLE,
+    LOGIN_DAYS_SQL_TAIL, LOGIN_STAFF_SQL, LOGIN_STAFF_SQL_TAIL,
 };
 use yiwang_store::sql_rows::{CaseCountsSqlRow, GridActivitySqlRow};
 use yiwang_store::{AuditCtx, NewAudit, StoreResult};
@@ -40,15 +41,15 @@ async fn counts_by_key(
 impl KpiStore for Backend {
     async fn case_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>> {
         let mut q = QueryBuilder::<Db>::new(case_counts_sql(query.group, query.now));
-        q.push(" WHERE created_at >= ")
-            .push_bind(query.from)
-            .push(" AND created_at < ")
-            .push_bind(query.to);
+        q.push(" WHERE ");
+        for (text, value) in case_counts_window(query.group, query.from, query.to) {
+            q.push(text).push_bind(value);
+        }
         push_under(&mut q, "grid_code", query.under.as_deref());
         if let Some(department) = &query.department {
             q.push(" AND department = ").push_bind(department.clone());
         }
-        q.push(" GROUP BY k ORDER BY k");
+        q.push(case_counts_tail(query.group));
         let mut tx = self.snapshot().await?;
         let rows: Vec<CaseCountsSqlRow> =
             q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
@@ -70,12 +71,12 @@ impl KpiStore for Backend {
         let staff = counts_by_key(self, staff).await?;
         let mut logins = std::collections::BTreeMap::new();
         if !days.is_empty() {
-            let mut q = QueryBuilder::<Db>::new(LOGIN_DAYS_SQL.replace("{n}", &n));
+            let mut q = QueryBuilder::<Db>::new(LOGIN_DAYS_SQL);
             let mut list = q.separated(", ");
             for day in days {
                 list.push_bind(*day);
             }
-            q.push(")");
+            q.push(")").push(LOGIN_DAYS_SQL_MIDDLE.replace("{n}", &n));
             push_under(&mut q, "a.grid_code", under);
             q.push(LOGIN_DAYS_SQL_TAIL);
             logins = counts_by_key(self, q).await?;

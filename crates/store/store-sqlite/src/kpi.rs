@@ -7,8 +7,9 @@ use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 use yiwang_store::kpi::{
-    case_counts_sql, CaseCounts, GridActivity, KpiGroup, KpiQuery, KpiStore, LoginCounts,
-    GRID_ACTIVITY_SQL, LOGIN_DAYS_SQL, LOGIN_DAYS_SQL_TAIL, LOGIN_STAFF_SQL, LOGIN_STAFF_SQL_TAIL,
+    case_counts_sql, case_counts_tail, case_counts_window, CaseCounts, GridActivity, KpiGroup,
+    KpiQuery, KpiStore, LoginCounts, GRID_ACTIVITY_SQL, LOGIN_DAYS_SQL, LOGIN_DAYS_SQL_MIDDLE,
+    LOGIN_DAYS_SQL_TAIL, LOGIN_STAFF_SQL, LOGIN_STAFF_SQL_TAIL,
 };
 use yiwang_store::sql_rows::{CaseCountsSqlRow, GridActivitySqlRow};
 use yiwang_store::{AuditCtx, NewAudit, StoreResult};
@@ -16,6 +17,12 @@ use yiwang_store::{AuditCtx, NewAudit, StoreResult};
 use crate::{append_audit, db, escape_like, SqliteStore as Backend};
 
 type Db = Sqlite;
+
+/// A window longer than this (µs, 40 days) is counted by grid and category
+/// through the index in that order (`cases_kpi_grid_idx`, migration 0012),
+/// which reads every case once without sorting; a shorter one through the
+/// report-time index, which reads only the window.
+const LONG_WINDOW: i64 = 40 * 86_400_000_000;
 
 fn push_under(q: &mut QueryBuilder<'_, Db>, column: &str, under: Option<&str>) {
     if let Some(prefix) = under {
@@ -40,15 +47,20 @@ async fn counts_by_key(
 impl KpiStore for Backend {
     async fn case_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>> {
         let mut q = QueryBuilder::<Db>::new(case_counts_sql(query.group, query.now));
-        q.push(" WHERE created_at >= ")
-            .push_bind(query.from)
-            .push(" AND created_at < ")
-            .push_bind(query.to);
+        if query.group == KpiGroup::GridCategory && query.to - query.from > LONG_WINDOW {
+            // Read in grid and category order, no sort; SQLite's planner
+            // would rather take the report-time index and sort every case.
+            q.push(" INDEXED BY cases_kpi_grid_idx");
+        }
+        q.push(" WHERE ");
+        for (text, value) in case_counts_window(query.group, query.from, query.to) {
+            q.push(text).push_bind(value);
+        }
         push_under(&mut q, "grid_code", query.under.as_deref());
         if let Some(department) = &query.department {
             q.push(" AND department = ").push_bind(department.clone());
         }
-        q.push(" GROUP BY k ORDER BY k");
+        q.push(case_counts_tail(query.group));
         let mut tx = self.reader.begin().await.map_err(db)?;
         let rows: Vec<CaseCountsSqlRow> =
             q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
@@ -70,12 +82,12 @@ impl KpiStore for Backend {
         let staff = counts_by_key(self, staff).await?;
         let mut logins = std::collections::BTreeMap::new();
         if !days.is_empty() {
-            let mut q = QueryBuilder::<Db>::new(LOGIN_DAYS_SQL.replace("{n}", &n));
+            let mut q = QueryBuilder::<Db>::new(LOGIN_DAYS_SQL);
             let mut list = q.separated(", ");
             for day in days {
                 list.push_bind(*day);
             }
-            q.push(")");
+            q.push(")").push(LOGIN_DAYS_SQL_MIDDLE.replace("{n}", &n));
             push_under(&mut q, "a.grid_code", under);
             q.push(LOGIN_DAYS_SQL_TAIL);
             logins = counts_by_key(self, q).await?;

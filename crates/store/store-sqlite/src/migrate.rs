@@ -64,6 +64,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid data quality",
         include_str!("../migrations/0011_grid_data_quality.sql"),
     ),
+    (
+        12,
+        "grid kpi indexes",
+        include_str!("../migrations/0012_grid_kpi_indexes.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

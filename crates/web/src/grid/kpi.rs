@@ -334,7 +334,24 @@ pub async fn report(
         under: under.clone(),
         department: None,
     };
-    let rows = app.store.case_counts(&query(group)).await?;
+    // Levels and categories from one pass by grid and category, the
+    // trend by day beside it (each its own reader); a department's cases
+    // are grouped on their own.
+    let (by_grid_category, by_day) = if group.prefix_len().is_some() {
+        let (cells, days) = (query(KpiGroup::GridCategory), query(KpiGroup::Day));
+        let (a, b) =
+            tokio::try_join!(app.store.case_counts(&cells), app.store.case_counts(&days),)?;
+        (Some(a), b)
+    } else {
+        (None, app.store.case_counts(&query(KpiGroup::Day)).await?)
+    };
+    let (rows, category_rows) = match (&by_grid_category, group.prefix_len()) {
+        (Some(cells), Some(n)) => fold_grid_category(cells, n),
+        _ => (
+            app.store.case_counts(&query(group)).await?,
+            app.store.case_counts(&query(KpiGroup::Category)).await?,
+        ),
+    };
     let login_days = period.login_days(now, app.events.workflow.calendar());
     let days = login_days.len() as i64;
     let logins: BTreeMap<String, LoginCounts> = if group.prefix_len().is_some() {
@@ -412,10 +429,7 @@ pub async fn report(
         }
         total.duty = duty_total;
     }
-    let categories = app
-        .store
-        .case_counts(&query(KpiGroup::Category))
-        .await?
+    let categories = category_rows
         .iter()
         .map(|c| {
             let k = kpis_of(c);
@@ -429,7 +443,7 @@ pub async fn report(
             }
         })
         .collect();
-    let trend = trend(period, &app.store.case_counts(&query(KpiGroup::Day)).await?);
+    let trend = trend(period, &by_day);
     Ok(KpiReport {
         period,
         group,
@@ -440,6 +454,30 @@ pub async fn report(
         categories,
         trend,
     })
+}
+
+/// Sums by grid and category (`code/category`, in that order) folded into
+/// the sums of each unit (the code's first `n` digits) and of each
+/// category, both in key order, as grouping by either would give.
+fn fold_grid_category(cells: &[CaseCounts], n: usize) -> (Vec<CaseCounts>, Vec<CaseCounts>) {
+    let mut units: BTreeMap<String, CaseCounts> = BTreeMap::new();
+    let mut categories: BTreeMap<String, CaseCounts> = BTreeMap::new();
+    for cell in cells {
+        let (code, category) = cell.key.split_once('/').unwrap_or((&cell.key, ""));
+        let unit = code.get(..n).unwrap_or(code);
+        for (map, key) in [(&mut units, unit), (&mut categories, category)] {
+            map.entry(key.to_owned())
+                .or_insert_with(|| CaseCounts {
+                    key: key.to_owned(),
+                    ..Default::default()
+                })
+                .add(cell);
+        }
+    }
+    (
+        units.into_values().collect(),
+        categories.into_values().collect(),
+    )
 }
 
 /// Days folded into the period's buckets: a year's months, a month's days,
