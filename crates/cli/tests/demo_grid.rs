@@ -163,8 +163,10 @@ async fn demo_loads_the_seed_district_once() {
     assert_eq!(imports.total, 1);
 
     // Its residents: 30,000 of them, once, in buildings placed in their
-    // grids, with valid ID numbers.
-    assert_eq!(store.count_residents().await.unwrap(), 30_000);
+    // grids, with valid ID numbers; and the four look-alikes the demo
+    // registers a second time so that the problem-data lists have work
+    // (`demo_problems::LOOK_ALIKES`).
+    assert_eq!(store.count_residents().await.unwrap(), 30_000 + 4);
     let first = district.grids[0].code.to_string();
     let residents = store
         .residents(
