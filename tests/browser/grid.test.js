@@ -242,9 +242,30 @@ test("a grid worker reports a hazard from a phone; it is handled, closed and cou
   await worker.getByLabel("情况描述").fill("大风刮倒行道树，横在幼儿园门口人行道上，家长接送需绕行机动车道。");
   await worker.getByLabel(/经度/).fill(here.get("lng"));
   await worker.getByLabel(/纬度/).fill(here.get("lat"));
-  await worker.getByLabel(/现场照片/).setInputFiles({ name: "tree.png", mimeType: "image/png", buffer: png(8, 6, [46, 125, 50]) });
+  const treePhoto = { name: "tree.png", mimeType: "image/png", buffer: png(8, 6, [46, 125, 50]) };
+  await worker.getByLabel(/现场照片/).setInputFiles(treePhoto);
   await worker.getByRole("button", { name: "提交" }).tap();
-  await worker.waitForURL(/\/grid\/events\/[0-9a-f-]{36}\?ok=reported$/);
+  const reportedUrl = /\/grid\/events\/[0-9a-f-]{36}\?ok=reported$/;
+  const alert = worker.locator("[role=alert]").first();
+  // Whichever comes first; the other wait is dropped, and its later
+  // failure (the page moved on or closed) is of no interest.
+  const ignore = () => {};
+  await Promise.race([
+    worker.waitForURL(reportedUrl).catch(ignore),
+    alert.waitFor().catch(ignore),
+  ]);
+  if (!reportedUrl.test(worker.url())) {
+    // The demo's year of events may hold an open 安全隐患 within 50 m of
+    // this point in the last 7 days (it depends on the day the test runs):
+    // the form then comes back listing it, and the worker reports anyway.
+    // The form does not keep photos across that warning, so the photo is
+    // chosen again.
+    assert.equal(await worker.locator("[data-duplicates]").count(), 1, await alert.innerText());
+    await worker.getByLabel("仍然上报").check();
+    await worker.getByLabel(/现场照片/).setInputFiles(treePhoto);
+    await worker.getByRole("button", { name: "提交" }).tap();
+  }
+  await worker.waitForURL(reportedUrl);
   const caseUrl = worker.url().split("?")[0];
   const number = (await worker.locator("h1").innerText()).match(/^事件 (SJ\d{8}\S*)$/)?.[1];
   assert.ok(number, await worker.locator("h1").innerText());
