@@ -1,0 +1,14 @@
+//! Enterprise and worker services: the third and fourth systems of Yiwang.
+//!
+//! The bureau of industry and information technology (工信局) serves
+//! enterprises through 政企通 (requests routed to the departments that
+//! answer them) and 工信E通 (the service card and the lecture hall), and
+//! visits them (千企询访). The trade unions and the human-resources bureau
+//! serve workers: apprenticeship subsidies (新型学徒制), collective contracts
+//! (集体合同, 工资专项集体协商) and online labour mediation (不见面维权).
+//!
+//! Like the other domain crates this one knows nothing of HTTP or SQL:
+//! each module holds a service's types, its validation and its rules, and
+//! is tested on its own. Matters that are worked as cases — enterprise
+//! requests and mediation — run on the shared workflow of
+//! [`yiwang_cases`].
