@@ -55,7 +55,7 @@ use yiwang_store_sqlite::SqliteStore;
 use yiwang_web::exchange::desk::{row_with_text, status_code, summary, to_row, Desk};
 
 use super::engine::bench_rules;
-use super::{grouped, rate, runtime, Options, Report, Row, Spread, BIDDERS, LISTING_COUNTS};
+use super::{grouped, rate, runtime, Options, Report, Row, Spread, BIDDERS};
 
 /// Listings opened per `append_events` call when the baseline's listings
 /// are prepared (not measured).
@@ -258,7 +258,7 @@ async fn measure_backend(
     options: &Options,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    for listings in LISTING_COUNTS {
+    for &listings in &options.listings {
         let mut per_second = [0.0; 3];
         for (i, design) in [Design::Desk, Design::PerBid, Design::Paced]
             .into_iter()

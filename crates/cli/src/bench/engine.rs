@@ -14,7 +14,7 @@ use yiwang_exchange::engine::{
     SealKind, Sealed, TimedRoundRules, Verdict,
 };
 
-use super::{percentile, Options, Report, Row, BIDDERS, LISTING_COUNTS};
+use super::{percentile, Options, Report, Row, BIDDERS};
 
 /// Decisions per latency sample.
 pub const BATCH: usize = 256;
@@ -50,7 +50,7 @@ impl Workload {
 pub fn section(options: &Options) -> anyhow::Result<Report> {
     let mut rows = Vec::new();
     for workload in [Workload::Accepted, Workload::Mixed] {
-        for listings in LISTING_COUNTS {
+        for &listings in &options.listings {
             // One listing is decided in order by one thread: a listing is
             // never shared, so "all cores" needs more than one listing.
             let mut thread_counts = vec![1];

@@ -451,6 +451,7 @@ mod tests {
             cores: 2,
             postgres_url: None,
             watchers: 1,
+            listings: vec![1],
         };
         assert_eq!(bid_count(&options(0.01)), 5);
         assert_eq!(bid_count(&options(1.0)), 10);

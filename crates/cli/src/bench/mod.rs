@@ -63,6 +63,11 @@ pub enum BenchAction {
         /// Watchers of the listing in the SSE section.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=15_000))]
         watchers: u32,
+        /// Only these numbers of concurrent listings (1, 100, 1000) in the
+        /// engine and durable sections; may be given more than once. All
+        /// three when absent.
+        #[arg(long = "listings", value_name = "N", value_parser = parse_listings)]
+        listings: Vec<usize>,
     },
     /// Measures the grids: which grid holds a point, in process, over HTTP
     /// and in PostGIS (one query per point and one join of every point),
@@ -121,6 +126,13 @@ fn parse_section(text: &str) -> Result<&'static str, String> {
         })
 }
 
+fn parse_listings(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| LISTING_COUNTS.contains(n))
+        .ok_or_else(|| format!("{text:?} 不是可选的挂牌数：应为 1、100 或 1000"))
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
@@ -146,6 +158,8 @@ pub struct Options {
     pub postgres_url: Option<String>,
     /// Watchers in the SSE section.
     pub watchers: usize,
+    /// The numbers of concurrent listings measured, from [`LISTING_COUNTS`].
+    pub listings: Vec<usize>,
 }
 
 /// One measurement.
@@ -230,51 +244,64 @@ const SECTIONS: &[Section] = &[
 ];
 
 pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
-    let (engine_only, only, seconds, json, postgres_url, skip_postgres, watchers) = match action {
-        BenchAction::Exchange {
-            engine_only,
-            sections,
-            seconds,
-            json,
-            postgres_url,
-            skip_postgres,
-            watchers,
-        } => (
-            engine_only,
-            sections,
-            seconds,
-            json,
-            postgres_url,
-            skip_postgres,
-            watchers,
-        ),
-        BenchAction::SseWatchers { url, watchers } => return sse::watch(&url, watchers as usize),
-        BenchAction::Grid {
-            points,
-            http_points,
-            connections,
-            events,
-            seed,
-            json,
-            postgres_url,
-            skip_postgis,
-        } => {
-            return grid::run(grid::GridOptions {
-                points: points as usize,
-                http_points: http_points as usize,
-                connections: connections as usize,
-                events: events as usize,
+    let (engine_only, only, seconds, json, postgres_url, skip_postgres, watchers, listings) =
+        match action {
+            BenchAction::Exchange {
+                engine_only,
+                sections,
+                seconds,
+                json,
+                postgres_url,
+                skip_postgres,
+                watchers,
+                listings,
+            } => (
+                engine_only,
+                sections,
+                seconds,
+                json,
+                postgres_url,
+                skip_postgres,
+                watchers,
+                listings,
+            ),
+            BenchAction::SseWatchers { url, watchers } => {
+                return sse::watch(&url, watchers as usize)
+            }
+            BenchAction::Grid {
+                points,
+                http_points,
+                connections,
+                events,
                 seed,
                 json,
-                postgres_url: (!skip_postgis).then_some(postgres_url),
-            })
-        }
-    };
+                postgres_url,
+                skip_postgis,
+            } => {
+                return grid::run(grid::GridOptions {
+                    points: points as usize,
+                    http_points: http_points as usize,
+                    connections: connections as usize,
+                    events: events as usize,
+                    seed,
+                    json,
+                    postgres_url: (!skip_postgis).then_some(postgres_url),
+                })
+            }
+        };
     let options = Options {
         duration: Duration::from_secs_f64(seconds),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         postgres_url: (!skip_postgres).then_some(postgres_url),
         watchers: watchers as usize,
+        listings: if listings.is_empty() {
+            LISTING_COUNTS.to_vec()
+        } else {
+            LISTING_COUNTS
+                .into_iter()
+                .filter(|n| listings.contains(n))
+                .collect()
+        },
     };
     let started = SystemClock.now();
     let cpu = cpu_model();

@@ -6,11 +6,14 @@
 //! Like every write, [`ExchangeStore::append_events`] runs on the single
 //! writer connection in a `BEGIN IMMEDIATE` transaction, so no other write —
 //! from this process or, through SQLite's lock, from another — runs between
-//! reading a listing's head and moving it. Within that transaction the
-//! heads of the batch's listings are read (one query per [`CHUNK`] of
-//! them) and checked against each part's `expected_seq`, and the entries,
-//! head moves and participants of the parts that still fit are written with
-//! a few multi-row statements.
+//! checking a listing's head and moving it. Within that transaction the
+//! usual batch, where every part still fits its head, takes two statements
+//! whatever its size (`append_expected`): one moves each head only where it
+//! is still what its part expects and counts the heads moved, one writes
+//! the entries and participants. When a head has moved, that transaction is
+//! rolled back and a second one reads the heads of the batch's listings
+//! (one query per [`CHUNK`] of them), judges each part against them, and
+//! writes the parts that still fit with a few multi-row statements.
 //! The commit is one WAL write and, with `synchronous=FULL`, one fsync for
 //! the whole batch. The `(listing_id, seq)` primary key backs the head check
 //! up. Once it has committed, the logs that grew are announced on the
@@ -36,7 +39,7 @@ use yiwang_store::exchange::{ListingSecretRow, NewListingSecret, SecretKind, Sec
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 
 use crate::rows::{convert_all, parse_uuid};
-use crate::{append_audit, clamp, conflict_or_db, db, escape_like, feed, SqliteStore};
+use crate::{append_audit, clamp, conflict_or_db, db, escape_like, feed, SqliteStore, Tx};
 
 /// Rows per multi-row statement. Each statement's SQL text is cached by
 /// sqlx, so full chunks reuse one prepared statement; 256 rows of at most
@@ -505,6 +508,127 @@ struct AppendPlan<'a> {
     events: Vec<(String, &'a EventRow)>,
     moves: BTreeMap<Uuid, HeadMove<'a>>,
     participants: BTreeSet<(Uuid, &'a Participant)>,
+}
+
+impl SqliteStore {
+    /// After a commit: announces every log that grew on the change feed
+    /// (the `feed` module). No subscriber is not an error.
+    fn announce(&self, plan: &AppendPlan<'_>) {
+        for (id, head_move) in &plan.moves {
+            if head_move.hash.is_some() {
+                let _ = self.appends.send(AppendNotice::Appended {
+                    listing_id: *id,
+                    head_seq: head_move.seq,
+                });
+            }
+        }
+    }
+}
+
+/// The usual append, in two statements whatever the batch's size: every
+/// part's head is moved only where it still is what the part expects, and
+/// the entries and participants are written only when every head moved.
+///
+/// The rows travel as one JSON array a table (`json_each`), so each
+/// statement's text is the same for every batch and stays prepared, and a
+/// batch for a thousand listings is two round trips to the connection's
+/// thread instead of a dozen statements and a thousand head rows read
+/// back. Needs each listing at most once in `batch` (the desk's committer
+/// merges a listing's parts). Returns `None`, with the transaction to be
+/// rolled back, when a head is not where its part expects: the caller
+/// then reads the heads and judges each part ([`plan_appends`]).
+async fn append_expected<'a>(
+    tx: &mut Tx,
+    batch: &'a [ListingAppend],
+) -> StoreResult<Option<AppendPlan<'a>>> {
+    let expected: HashMap<Uuid, LogHead> = batch
+        .iter()
+        .map(|part| {
+            let hash = part
+                .entries
+                .first()
+                .map(|e| e.prev_hash.clone())
+                .unwrap_or_default();
+            (
+                part.listing_id,
+                LogHead {
+                    seq: part.expected_seq,
+                    hash,
+                },
+            )
+        })
+        .collect();
+    let plan = plan_appends(batch, expected)?;
+    // [id, seq, hash, summary, status, decided_at, expected seq, expected
+    // previous hash (null when the part adds no entry)]
+    let moves = serde_json::to_string(
+        &batch
+            .iter()
+            .map(|part| {
+                let m = &plan.moves[&part.listing_id];
+                (
+                    part.listing_id,
+                    m.seq,
+                    m.hash,
+                    m.summary_json,
+                    m.status,
+                    m.decided_at,
+                    part.expected_seq,
+                    part.entries.first().map(|e| e.prev_hash.as_str()),
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| StoreError::Backend(e.into()))?;
+    let moved: i64 = sqlx::query_scalar(
+        "UPDATE listings SET log_seq = m.value ->> 1, \
+         log_hash = COALESCE(m.value ->> 2, listings.log_hash), \
+         summary_json = COALESCE(m.value ->> 3, listings.summary_json), \
+         status = COALESCE(m.value ->> 4, listings.status), \
+         decided_at = COALESCE(m.value ->> 5, listings.decided_at) \
+         FROM json_each(?1) AS m \
+         WHERE listings.id = m.value ->> 0 AND listings.log_seq = m.value ->> 6 \
+         AND (m.value ->> 7 IS NULL OR listings.log_hash = m.value ->> 7); \
+         SELECT changes();",
+    )
+    .bind(moves)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    if moved != batch.len() as i64 {
+        return Ok(None);
+    }
+    // [listing, seq, at, kind, payload, prev_hash, hash]
+    let events = serde_json::to_string(
+        &plan
+            .events
+            .iter()
+            .map(|(id, e)| (id, e.seq, e.at, &e.kind, &e.payload, &e.prev_hash, &e.hash))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| StoreError::Backend(e.into()))?;
+    let participants = serde_json::to_string(
+        &plan
+            .participants
+            .iter()
+            .map(|(id, p)| (id, p.enterprise_id, p.role.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| StoreError::Backend(e.into()))?;
+    sqlx::query(
+        "INSERT INTO listing_events (listing_id, seq, at, kind, payload, prev_hash, hash) \
+         SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, \
+         e.value ->> 5, e.value ->> 6 FROM json_each(?1) AS e ORDER BY e.key; \
+         INSERT INTO listing_participants (listing_id, enterprise_id, role) \
+         SELECT p.value ->> 0, p.value ->> 1, p.value ->> 2 FROM json_each(?2) AS p \
+         WHERE true ON CONFLICT DO NOTHING;",
+    )
+    .bind(events)
+    .bind(participants)
+    .execute(&mut **tx)
+    .await
+    .map_err(conflict_or_db)?;
+    Ok(Some(plan))
 }
 
 /// Judges every part of `batch` against the heads read in the transaction;
@@ -1424,6 +1548,17 @@ impl ExchangeStore for SqliteStore {
             .map(|id| id.to_string())
             .collect();
         let mut tx = self.write().await?;
+        if ids.len() == batch.len() {
+            if let Some(plan) = append_expected(&mut tx, &batch).await? {
+                tx.commit().await.map_err(db)?;
+                self.announce(&plan);
+                return Ok(plan.outcomes);
+            }
+            // A head moved under one of the parts: judge each part against
+            // the heads as they are.
+            tx.rollback().await.map_err(db)?;
+            tx = self.write().await?;
+        }
         let mut heads = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             let mut select = QueryBuilder::<Sqlite>::new(
@@ -1509,16 +1644,7 @@ impl ExchangeStore for SqliteStore {
             insert.build().execute(&mut *tx).await.map_err(db)?;
         }
         tx.commit().await.map_err(db)?;
-        // Committed: announce every log that grew (the `feed` module). No
-        // subscriber is not an error.
-        for (id, head_move) in &plan.moves {
-            if head_move.hash.is_some() {
-                let _ = self.appends.send(AppendNotice::Appended {
-                    listing_id: *id,
-                    head_seq: head_move.seq,
-                });
-            }
-        }
+        self.announce(&plan);
         Ok(plan.outcomes)
     }
 
