@@ -258,11 +258,11 @@ test("a grid worker reports a hazard from a phone; it is handled, closed and cou
     // The demo's year of events may hold an open 安全隐患 within 50 m of
     // this point in the last 7 days (it depends on the day the test runs):
     // the form then comes back listing it, and the worker reports anyway.
-    // The form does not keep photos across that warning, so the photo is
-    // chosen again.
+    // The photo sent with the first submission is kept: it is not chosen
+    // again.
     assert.equal(await worker.locator("[data-duplicates]").count(), 1, await alert.innerText());
+    assert.equal(await worker.locator('[data-held-photos="1"]').count(), 1, "the photo is kept");
     await worker.getByLabel("仍然上报").check();
-    await worker.getByLabel(/现场照片/).setInputFiles(treePhoto);
     await worker.getByRole("button", { name: "提交" }).tap();
   }
   await worker.waitForURL(reportedUrl);

@@ -299,6 +299,24 @@ pub trait CaseStore: Send + Sync {
     /// The case and its facts in order.
     async fn case(&self, id: Uuid) -> StoreResult<Option<(CaseRow, Vec<CaseEventRow>)>>;
 
+    /// Keeps photos sent with a report form that came back to its
+    /// reporter (a possible duplicate to look at, a field to correct), so
+    /// that the next submission can cite them by id without choosing them
+    /// again; a case stored with one of them ([`NewCase::photos`],
+    /// [`CaseAppend::photos`], same id) takes it over in its transaction.
+    /// Kept photos older than `expire_before` are dropped at the same
+    /// time. One audit record names the photos kept.
+    async fn hold_photos(
+        &self,
+        ctx: &AuditCtx,
+        photos: Vec<NewPhoto>,
+        expire_before: i64,
+    ) -> StoreResult<()>;
+
+    /// The kept photos among `ids` that `uploaded_by` uploaded, in the
+    /// order of `ids`; others' photos and unknown ids are left out.
+    async fn held_photos(&self, uploaded_by: &str, ids: &[Uuid]) -> StoreResult<Vec<NewPhoto>>;
+
     /// A photo of a case.
     async fn photo(&self, id: Uuid) -> StoreResult<Option<PhotoRow>>;
 

@@ -149,6 +149,7 @@ macro_rules! store_tests {
             logins_of_staff_mark_their_days,
             grid_activity_shows_leaders_logins_and_reports,
             photos_are_kept_with_their_case,
+            photos_held_for_their_reporter_pass_to_the_case,
             intake_records_are_listed_until_fixed,
             look_alikes_are_merged_or_dismissed,
             overdue_tags_leave_when_renewed_or_removed,

@@ -673,3 +673,85 @@ async fn photos_are_uploaded_checked_and_shown_only_within_scope() {
     let (row, _) = app.store.case(id).await.unwrap().unwrap();
     assert_eq!(row.stage, "recheck");
 }
+
+/// The `held` field of a report form that came back.
+fn held_field(body: &str) -> String {
+    let start = body
+        .find(r#"name="held" value=""#)
+        .expect("the form keeps its photos")
+        + 19;
+    body[start..start + body[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn photos_sent_with_a_form_that_comes_back_are_kept_for_the_next_submission() {
+    let app = TestApp::new().await;
+    let leader = app.user("westleader", Role::GridLeader).await;
+    let worker = app.user("gridworker", Role::GridWorker).await;
+    let other = app.user("otherworker", Role::GridWorker).await;
+    load_small_with_staff(
+        &app,
+        &[
+            (WEST, &leader, StaffRole::Leader),
+            (WEST, &worker, StaffRole::Worker),
+            (WEST, &other, StaffRole::Worker),
+        ],
+    )
+    .await;
+    let leader = app.session_for(&leader).await;
+    let worker = app.session_for(&worker).await;
+    let other = app.session_for(&other).await;
+    let mut fields = vec![
+        ("grid_code", WEST),
+        ("category", "public_facility"),
+        ("address", "天熹社区3号楼"),
+        ("description", "广告牌松动"),
+        ("lng", "121.005"),
+        ("lat", "北纬"),
+    ];
+    // A field to correct: the form comes back, its photo kept.
+    let answer = post_multipart(&app, "/grid/events/new", &worker, &fields, &[JPEG]).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert!(
+        answer.body.contains(r#"data-held-photos="1""#),
+        "{}",
+        answer.body
+    );
+    let held = held_field(&answer.body);
+    assert_eq!(held.split(' ').count(), 1);
+
+    // Another worker citing those ids gets none of the photos: this
+    // category needs one, so the report is refused.
+    fields[5] = ("lat", "32.005");
+    let mut stolen = fields.clone();
+    stolen.push(("held", held.as_str()));
+    let answer = post_multipart(&app, "/grid/events/new", &other, &stolen, &[]).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert!(answer.body.contains("须附现场照片"), "{}", answer.body);
+    assert!(!answer.body.contains("data-held-photos"));
+
+    // The reporter corrects the field and adds a photo: both go with the
+    // report, the kept one first.
+    let mut fixed = fields.clone();
+    fixed.push(("held", held.as_str()));
+    let answer = post_multipart(&app, "/grid/events/new", &worker, &fixed, &[PNG]).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let page = app
+        .get(&format!("/grid/events/{}", id_of(&answer)), Some(&leader))
+        .await;
+    let urls: Vec<String> = page
+        .body
+        .split("<img class=\"photo\" src=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect();
+    assert_eq!(urls.len(), 2, "{}", page.body);
+    assert_eq!(urls[0], format!("/grid/photos/{held}"));
+    assert_eq!(app.download(&urls[0], Some(&leader)).await.1, JPEG);
+    assert_eq!(app.download(&urls[1], Some(&leader)).await.1, PNG);
+    // Taken by the case: the same ids bring no photo to another report.
+    fixed.push(("confirm", "1"));
+    let answer = post_multipart(&app, "/grid/events/new", &worker, &fixed, &[]).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert!(answer.body.contains("须附现场照片"), "{}", answer.body);
+}

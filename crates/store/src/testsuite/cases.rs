@@ -605,3 +605,72 @@ pub async fn photos_are_kept_with_their_case(store: Arc<dyn Store>) {
     assert!(store.photo(third.id).await.unwrap().is_none());
     assert!(store.photo(Uuid::now_v7()).await.unwrap().is_none());
 }
+
+pub async fn photos_held_for_their_reporter_pass_to_the_case(store: Arc<dyn Store>) {
+    let photo = |byte: u8, by: &str| crate::cases::NewPhoto {
+        id: Uuid::now_v7(),
+        content_type: "image/jpeg".to_owned(),
+        bytes: vec![0xFF, 0xD8, 0xFF, byte],
+        uploaded_by: by.to_owned(),
+    };
+    let old = photo(0, "worker-1");
+    store
+        .hold_photos(&admin_ctx(T0), vec![old.clone()], T0 - 1)
+        .await
+        .unwrap();
+    let (a, b) = (photo(1, "worker-1"), photo(2, "worker-1"));
+    let others = photo(3, "worker-2");
+    let day = 24 * 60 * MINUTE;
+    // A day later: the first upload is dropped as the new ones are kept.
+    store
+        .hold_photos(&admin_ctx(T0 + day), vec![a.clone(), b.clone()], T0 + 1)
+        .await
+        .unwrap();
+    store
+        .hold_photos(&admin_ctx(T0 + day), vec![others.clone()], T0 + 1)
+        .await
+        .unwrap();
+    let asked = [b.id, old.id, others.id, a.id, Uuid::now_v7()];
+    let held = store.held_photos("worker-1", &asked).await.unwrap();
+    assert_eq!(
+        held,
+        vec![b.clone(), a.clone()],
+        "own photos, in the order asked"
+    );
+    assert!(store.held_photos("worker-1", &[]).await.unwrap().is_empty());
+    let audit = store
+        .audit_query(
+            &crate::AuditQuery {
+                action: Some("case_photo.hold".to_owned()),
+                ..Default::default()
+            },
+            Page::number(1, 5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.total, 3);
+    let kept_two = audit
+        .items
+        .iter()
+        .find(|r| {
+            r.object_id == "worker-1" && detail(r)["photos"].as_array().map(Vec::len) == Some(2)
+        })
+        .expect("the audit names the photos kept");
+    assert_eq!(detail(kept_two)["dropped_expired"], json!(1));
+
+    // The report that cites them takes them over.
+    let mut case = new_case("environment", GRID, None, T0 + day);
+    case.photos = held;
+    let row = store.create_case(&admin_ctx(T0 + day), case).await.unwrap();
+    assert_eq!(store.photo(a.id).await.unwrap().unwrap().case_id, row.id);
+    assert_eq!(store.photo(b.id).await.unwrap().unwrap().bytes, b.bytes);
+    assert!(store
+        .held_photos("worker-1", &[a.id, b.id])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.held_photos("worker-2", &[others.id]).await.unwrap(),
+        vec![others]
+    );
+}

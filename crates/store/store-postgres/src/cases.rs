@@ -73,6 +73,10 @@ async fn insert_photos(
             .push_bind(at);
         q.push(")");
         q.build().execute(&mut *conn).await.map_err(db)?;
+        // A photo kept from a form that came back is now the case's.
+        let mut q = QueryBuilder::<Db>::new("DELETE FROM case_photo_uploads WHERE id = ");
+        q.push_bind(p.id.to_string());
+        q.build().execute(&mut *conn).await.map_err(db)?;
     }
     Ok(())
 }
@@ -465,6 +469,83 @@ impl CaseStore for Backend {
             q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(Some((row, convert_all(events)?)))
+    }
+
+    async fn hold_photos(
+        &self,
+        ctx: &AuditCtx,
+        photos: Vec<NewPhoto>,
+        expire_before: i64,
+    ) -> StoreResult<()> {
+        let Some(uploader) = photos.first().map(|p| p.uploaded_by.clone()) else {
+            return Ok(());
+        };
+        let mut tx = self.write().await?;
+        let mut q = QueryBuilder::<Db>::new("DELETE FROM case_photo_uploads WHERE created_at < ");
+        q.push_bind(expire_before);
+        let dropped = q
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        for p in &photos {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO case_photo_uploads (id, content_type, size, bytes, uploaded_by, \
+                 created_at) VALUES (",
+            );
+            let mut v = q.separated(", ");
+            v.push_bind(p.id.to_string())
+                .push_bind(p.content_type.clone())
+                .push_bind(p.bytes.len() as i64)
+                .push_bind(p.bytes.clone())
+                .push_bind(p.uploaded_by.clone())
+                .push_bind(ctx.at);
+            q.push(")");
+            q.build().execute(&mut *tx).await.map_err(conflict_or_db)?;
+        }
+        let ids: Vec<String> = photos.iter().map(|p| p.id.to_string()).collect();
+        append_audit(
+            &mut tx,
+            ctx,
+            NewAudit::new("case_photo.hold", "user", uploader)
+                .with_detail(json!({ "photos": ids, "dropped_expired": dropped })),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn held_photos(&self, uploaded_by: &str, ids: &[Uuid]) -> StoreResult<Vec<NewPhoto>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT id, content_type, bytes FROM case_photo_uploads WHERE uploaded_by = ",
+        );
+        q.push_bind(uploaded_by.to_owned()).push(" AND id IN (");
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.to_string());
+        }
+        q.push(")");
+        let mut tx = self.read_tx().await?;
+        let rows: Vec<(String, String, Vec<u8>)> =
+            q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        let mut held = Vec::with_capacity(rows.len());
+        for (id, content_type, bytes) in rows {
+            held.push(NewPhoto {
+                id: Uuid::parse_str(&id).map_err(|e| {
+                    StoreError::Backend(format!("case_photo_uploads.id: {e}").into())
+                })?,
+                content_type,
+                bytes,
+                uploaded_by: uploaded_by.to_owned(),
+            });
+        }
+        held.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+        Ok(held)
     }
 
     async fn photo(&self, id: Uuid) -> StoreResult<Option<PhotoRow>> {

@@ -69,6 +69,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid kpi indexes",
         include_str!("../migrations/0012_grid_kpi_indexes.sql"),
     ),
+    (
+        15,
+        "case photo uploads",
+        include_str!("../migrations/0015_case_photo_uploads.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

@@ -54,6 +54,9 @@ struct ReportPage {
     duplicates: Vec<DuplicateView>,
     /// The number of the case just reported (residents' confirmation).
     done: Option<String>,
+    /// Photos of an earlier submission of this form, kept on the server
+    /// ([`ReportForm::held`]).
+    held_photos: usize,
 }
 
 /// The report form's fields.
@@ -77,6 +80,11 @@ pub struct ReportForm {
     /// "1" once the reporter has seen the possible duplicates.
     #[serde(default)]
     pub confirm: String,
+    /// Ids of the photos sent with an earlier submission of this form that
+    /// came back (a possible duplicate, a field to correct), kept on the
+    /// server for the reporter so they need not be chosen again.
+    #[serde(default)]
+    pub held: String,
 }
 
 fn categories(app: &AppState) -> Vec<CategoryOption> {
@@ -140,6 +148,7 @@ fn report_page(app: &AppState, chrome: Chrome, staff: bool, form: ReportForm) ->
         refusal: None,
         duplicates: vec![],
         done: None,
+        held_photos: 0,
     }
 }
 
@@ -291,9 +300,30 @@ pub async fn new_submit(
     req: Request,
 ) -> Result<Response, PageError> {
     let me = viewer.require()?;
-    let (form, uploaded) =
-        super::photos::read_form::<ReportForm>(&app, req, &me.user.id.to_string()).await?;
+    let uploader = me.user.id.to_string();
+    let (form, uploaded) = super::photos::read_form::<ReportForm>(&app, req, &uploader).await?;
     let ctx = app.audit_ctx(&viewer, &addr);
+    // The photos of an earlier submission first, then those chosen now.
+    let held_ids: Vec<Uuid> = form
+        .held
+        .split_whitespace()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .take(super::photos::MAX_PHOTOS)
+        .collect();
+    let mut photos = app.store.held_photos(&uploader, &held_ids).await?;
+    if photos.len() + uploaded.len() > super::photos::MAX_PHOTOS {
+        return Err(AppError::field(
+            "photo",
+            format!(
+                "每次上报最多 {} 张照片，已保留 {} 张，请少选几张后再提交",
+                super::photos::MAX_PHOTOS,
+                photos.len()
+            ),
+        )
+        .into());
+    }
+    let chosen_now = uploaded.clone();
+    photos.extend(uploaded);
     let reporter = Reporter {
         actor: actor_for(&app.events, &app.config.grid_events, &me.user, "report"),
         kind: "staff",
@@ -301,11 +331,20 @@ pub async fn new_submit(
     };
     let own = super::scope::assigned_grids(&app, &me.user).await?;
     let page = report_page(&app, chrome, true, form);
-    match submit_report(&app, page, &ctx, reporter, Some(&own), uploaded).await? {
+    let ids: Vec<String> = photos.iter().map(|p| p.id.to_string()).collect();
+    match submit_report(&app, page, &ctx, reporter, Some(&own), photos).await? {
         Ok(row) => {
             Ok(Redirect::to(&format!("/grid/events/{}?ok=reported", row.id)).into_response())
         }
-        Err(page) => unprocessable(&page),
+        Err(mut page) => {
+            // The form comes back: keep what was sent with it.
+            app.store
+                .hold_photos(&ctx, chosen_now, ctx.at - yiwang_store::kpi::DAY_MICROS)
+                .await?;
+            page.held_photos = ids.len();
+            page.form.held = ids.join(" ");
+            unprocessable(&page)
+        }
     }
 }
 

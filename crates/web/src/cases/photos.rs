@@ -8,6 +8,13 @@
 //! photos are stored in the database with the case, in the transaction of
 //! the facts that cite them, and cited as `/grid/photos/{id}`.
 //!
+//! When the staff report form comes back to its reporter (a possible
+//! duplicate to look at, a field to correct), the photos sent with it are
+//! kept on the server for that reporter (`CaseStore::hold_photos`) and the
+//! form carries their ids in a hidden field, so the next submission brings
+//! them without their being chosen again; nothing the reporter sent is
+//! lost. Kept photos are dropped after a day unless a report takes them.
+//!
 //! `GET /grid/photos/{id}` serves a photo only to those who may see its
 //! case ([`super::scope`]); Open311 clients may give such an address as
 //! `media_url`.
