@@ -990,15 +990,19 @@ pub trait ExchangeStore: Send + Sync {
         expires_at: i64,
     ) -> StoreResult<RequestClaim>;
 
-    /// Keeps the answer to a request this caller claimed; later claims of
-    /// the key get it. Conflict on `key` when the key is not claimed and
-    /// unanswered (released, expired and purged, or answered already).
+    /// Keeps the answer to a request this caller claimed, until
+    /// `expires_at`; later claims of the key get it. A claim is taken for
+    /// a short lease (its request may never be answered if its process
+    /// dies) and its answer kept for longer: the answer moves the expiry.
+    /// Conflict on `key` when the key is not claimed and unanswered
+    /// (released, expired and purged, or answered already).
     async fn answer_request(
         &self,
         account_id: Uuid,
         key: &str,
         answer: &str,
         at: i64,
+        expires_at: i64,
     ) -> StoreResult<()>;
 
     /// Gives up a claim that has no answer, so that a retry acts; an

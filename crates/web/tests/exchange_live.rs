@@ -148,6 +148,56 @@ async fn bids_are_judged_idempotent_and_shown_by_number() {
 }
 
 #[tokio::test]
+async fn a_key_left_claimed_by_a_lost_request_is_free_after_its_lease() {
+    use common::NowMicros;
+    use yiwang_store::exchange::RequestClaim;
+    use yiwang_web::exchange::live::{CLAIM_LEASE_US, KEY_TTL_US};
+    let app = app().await;
+    let id = listing(&app).await;
+    let (ua, _, a, _, _, _) = two_bidders_users(&app, id).await;
+    // A process claimed the key and died before it acted or answered.
+    let now = app.clock.now_micros();
+    assert_eq!(
+        app.store
+            .claim_request(ua.id, "lost", now, now + CLAIM_LEASE_US)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    let bid = [("action", "bid"), ("price", "18470"), ("key", "lost")];
+    let pending = act(&app, id, &a, &bid).await;
+    assert_eq!(pending.status, StatusCode::CONFLICT, "{}", pending.body);
+    assert!(
+        pending.body.contains("同一请求正在处理中"),
+        "{}",
+        pending.body
+    );
+    let head = app.store.head(id).await.unwrap().unwrap().seq;
+
+    // Once the lease has run out the retry acts, once.
+    app.clock.advance_secs(CLAIM_LEASE_US / 1_000_000);
+    let a = app.session_for(&ua).await;
+    let acted = act(&app, id, &a, &bid).await;
+    assert!(
+        acted.body.contains("报价 18,470.00 已确认"),
+        "{}",
+        acted.body
+    );
+    let after = app.store.head(id).await.unwrap().unwrap().seq;
+    assert!(after > head);
+    // Its answer is kept for the key's whole life, not the lease.
+    app.clock.advance_secs(KEY_TTL_US / 1_000_000 - 1);
+    let a = app.session_for(&ua).await;
+    let repeat = act(&app, id, &a, &bid).await;
+    assert!(
+        repeat.body.contains("报价 18,470.00 已确认"),
+        "{}",
+        repeat.body
+    );
+    assert_eq!(app.store.head(id).await.unwrap().unwrap().seq, after);
+}
+
+#[tokio::test]
 async fn a_timed_round_restarts_its_countdown_and_ends_in_a_result() {
     let app = app().await;
     let id = listing(&app).await;

@@ -3009,7 +3009,7 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
     // Answered: every later claim gets the first answer, and a second
     // answer is refused.
     store
-        .answer_request(alice, "k1", "{\"seq\":7}", T0 + 2)
+        .answer_request(alice, "k1", "{\"seq\":7}", T0 + 2, until)
         .await
         .unwrap();
     for at in [T0 + 3, T0 + 4] {
@@ -3020,7 +3020,7 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
     }
     expect_conflict(
         store
-            .answer_request(alice, "k1", "{\"seq\":8}", T0 + 5)
+            .answer_request(alice, "k1", "{\"seq\":8}", T0 + 5, until)
             .await,
         "key",
     );
@@ -3035,7 +3035,9 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
     );
     // Answering a key nobody claimed is refused.
     expect_conflict(
-        store.answer_request(alice, "never", "{}", T0 + 6).await,
+        store
+            .answer_request(alice, "never", "{}", T0 + 6, until)
+            .await,
         "key",
     );
 
@@ -3045,7 +3047,10 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
         RequestClaim::Claimed
     );
     store.release_request(alice, "k2").await.unwrap();
-    expect_conflict(store.answer_request(alice, "k2", "{}", T0 + 1).await, "key");
+    expect_conflict(
+        store.answer_request(alice, "k2", "{}", T0 + 1, until).await,
+        "key",
+    );
     assert_eq!(
         store
             .claim_request(alice, "k2", T0 + 2, until)
@@ -3085,7 +3090,7 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
         RequestClaim::Claimed
     );
     store
-        .answer_request(bob, "k4", "old", T0 + 1)
+        .answer_request(bob, "k4", "old", T0 + 1, T0 + MINUTE)
         .await
         .unwrap();
     assert_eq!(
@@ -3096,7 +3101,7 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
         RequestClaim::Claimed
     );
     store
-        .answer_request(bob, "k4", "new", T0 + MINUTE)
+        .answer_request(bob, "k4", "new", T0 + MINUTE, until)
         .await
         .unwrap();
     assert_eq!(
@@ -3107,8 +3112,30 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
         RequestClaim::Answered("new".to_owned())
     );
 
+    // A claim held for a short lease — the request may never be answered
+    // if its process dies — while its answer is kept as long as the
+    // answer says: the answer moves the expiry.
+    assert_eq!(
+        store
+            .claim_request(bob, "k5", T0, T0 + MINUTE)
+            .await
+            .unwrap(),
+        RequestClaim::Claimed
+    );
+    store
+        .answer_request(bob, "k5", "kept", T0 + 1, until)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_request(bob, "k5", T0 + MINUTE, until)
+            .await
+            .unwrap(),
+        RequestClaim::Answered("kept".to_owned())
+    );
+
     // Purge: keys expiring at or before `now` go, answered or not; the
-    // rest stay. Expiries now: alice k1, k2, k3 and bob k1, k4 at `until`;
+    // rest stay. Expiries now: alice k1, k2, k3 and bob k1, k4, k5 at `until`;
     // five keys expiring at T0 + 2 minutes join them.
     for i in 0..5 {
         let key = format!("short-{i}");
@@ -3121,7 +3148,7 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
         );
         if i % 2 == 0 {
             store
-                .answer_request(alice, &key, "done", T0 + 1)
+                .answer_request(alice, &key, "done", T0 + 1, T0 + 2 * MINUTE)
                 .await
                 .unwrap();
         }
@@ -3143,10 +3170,15 @@ pub async fn idempotent_requests_keep_the_first_answer(store: Arc<dyn Store>) {
             .unwrap(),
         RequestClaim::Answered("{\"seq\":7}".to_owned())
     );
-    assert_eq!(store.purge_requests(until).await.unwrap(), 6);
+    assert_eq!(store.purge_requests(until).await.unwrap(), 7);
     // A purged answer is gone: the key acts again, and answering the old
     // claim is refused.
-    expect_conflict(store.answer_request(alice, "k3", "{}", until).await, "key");
+    expect_conflict(
+        store
+            .answer_request(alice, "k3", "{}", until, until + MINUTE)
+            .await,
+        "key",
+    );
     assert_eq!(
         store
             .claim_request(alice, "k1", until, until + MINUTE)
@@ -3191,7 +3223,7 @@ pub async fn racing_claims_claim_once(store: Arc<dyn Store>) {
         .iter()
         .all(|c| matches!(c, RequestClaim::Claimed | RequestClaim::Pending)));
     store
-        .answer_request(alice, "the-key", "first", T0 + 1)
+        .answer_request(alice, "the-key", "first", T0 + 1, until)
         .await
         .unwrap();
     let claims = claim_all(T0 + 2, until).await;

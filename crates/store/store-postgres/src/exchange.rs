@@ -1659,15 +1659,17 @@ impl ExchangeStore for PgStore {
         key: &str,
         answer: &str,
         at: i64,
+        expires_at: i64,
     ) -> StoreResult<()> {
         let done = sqlx::query(
-            "UPDATE request_answers SET answer = $3, answered_at = $4 \
+            "UPDATE request_answers SET answer = $3, answered_at = $4, expires_at = $5 \
              WHERE account_id = $1 AND key = $2 AND answer IS NULL",
         )
         .bind(account_id.to_string())
         .bind(key)
         .bind(answer)
         .bind(at)
+        .bind(expires_at)
         .execute(&self.pool)
         .await
         .map_err(db)?;

@@ -1735,13 +1735,15 @@ impl ExchangeStore for SqliteStore {
         key: &str,
         answer: &str,
         at: i64,
+        expires_at: i64,
     ) -> StoreResult<()> {
         let done = sqlx::query(
-            "UPDATE request_answers SET answer = ?, answered_at = ? \
+            "UPDATE request_answers SET answer = ?, answered_at = ?, expires_at = ? \
              WHERE account_id = ? AND key = ? AND answer IS NULL",
         )
         .bind(answer)
         .bind(at)
+        .bind(expires_at)
         .bind(account_id.to_string())
         .bind(key)
         .execute(&self.writer)

@@ -75,6 +75,15 @@ const CHUNK: i64 = 400;
 /// How long an idempotency key and its answer are kept, µs: a retry with
 /// the key within this time gets the first answer.
 pub const KEY_TTL_US: i64 = 24 * 3600 * 1_000_000;
+/// How long a key is held for a request still being acted on, µs. A
+/// request is answered or gives its key up within milliseconds; only a
+/// process that died in between leaves a claim without an answer, and a
+/// retry then waits this long (told `request_pending`), not the key's
+/// whole life. A request still running after a minute would let a retry
+/// act too; the engine then judges the retry against the state the first
+/// one left (a repeated bid is below the minimum, a second declaration or
+/// offer is refused), so it is logged, not counted twice.
+pub const CLAIM_LEASE_US: i64 = 60 * 1_000_000;
 
 /// One accepted bid, or ascending offer, as the public sees it.
 #[derive(Debug, Clone)]
@@ -994,7 +1003,7 @@ async fn decide(
     let now = app.clock.now().micros();
     match app
         .store
-        .claim_request(user, &f.key, now, now + KEY_TTL_US)
+        .claim_request(user, &f.key, now, now + CLAIM_LEASE_US)
         .await?
     {
         RequestClaim::Claimed => {}
@@ -1014,8 +1023,9 @@ async fn decide(
         Ok(answer) => {
             let kept = serde_json::to_string(&answer)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("an answer serialises: {e}")))?;
+            let answered = app.clock.now().micros();
             app.store
-                .answer_request(user, &f.key, &kept, app.clock.now().micros())
+                .answer_request(user, &f.key, &kept, answered, answered + KEY_TTL_US)
                 .await?;
             Ok(answer)
         }
