@@ -245,6 +245,25 @@ pub struct BuildingQuery {
     pub search: Option<String>,
 }
 
+/// A building placed by its point, as the placement check reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedBuilding {
+    pub id: Uuid,
+    pub grid_code: String,
+    /// The standard address as people read it.
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+}
+
+/// A building to move into the grid that now holds its point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildingMove {
+    pub building_id: Uuid,
+    pub from: String,
+    pub to: String,
+}
+
 /// Filters for a list of residents of one grid, in address then name order.
 #[derive(Debug, Clone, Default)]
 pub struct ResidentQuery {
@@ -326,6 +345,18 @@ pub trait ResidentStore: Send + Sync {
 
     /// The number of residents in the district.
     async fn count_residents(&self) -> StoreResult<u64>;
+
+    /// Every building placed by its point ([`Placement::Point`]) that has
+    /// one, in address order: what the check of placements against the
+    /// grids' current lines reads (after a boundary filing is approved, a
+    /// building's point may lie in another grid).
+    async fn placed_buildings(&self) -> StoreResult<Vec<PlacedBuilding>>;
+
+    /// Moves each building from `from` to `to` where it is still in
+    /// `from` (one moved meanwhile is left alone), with an audit record
+    /// per building moved, in one transaction; returns how many moved. Its
+    /// households and residents go with it.
+    async fn move_buildings(&self, ctx: &AuditCtx, moves: &[BuildingMove]) -> StoreResult<u64>;
 }
 
 /// The ID number with its middle hidden, for audit details.

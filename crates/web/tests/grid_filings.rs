@@ -293,3 +293,172 @@ async fn the_topology_page_reports_the_district() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn buildings_placed_by_their_point_follow_an_approved_line() {
+    use uuid::Uuid;
+    use yiwang_store::residents::{NewBuilding, Placement};
+    let app = TestApp::new().await;
+    let (leader, supervisor) = setup(&app).await;
+    let at = yiwang_core::Clock::now(&app.clock).micros();
+    let ctx = AuditCtx::system("test", at);
+    let building = |grid: &str, number: &str, point: Option<f64>| NewBuilding {
+        id: Uuid::now_v7(),
+        grid_code: grid.to_owned(),
+        road: "天熹路".to_owned(),
+        number: number.to_owned(),
+        building: String::new(),
+        address_key: format!("天熹路{number}"),
+        lng: point,
+        lat: point.map(|_| 32.005),
+        placement: if point.is_some() {
+            Placement::Point
+        } else {
+            Placement::Assigned
+        },
+    };
+    let near_line = app
+        .store
+        .create_building(&ctx, building(WEST, "8号", Some(121.008)))
+        .await
+        .unwrap();
+    let staying = app
+        .store
+        .create_building(&ctx, building(WEST, "2号", Some(121.001)))
+        .await
+        .unwrap();
+    let assigned = app
+        .store
+        .create_building(&ctx, building(WEST, "9号", None))
+        .await
+        .unwrap();
+    let grid_of = |id: Uuid| {
+        let app = &app;
+        async move { app.store.building(id).await.unwrap().unwrap().grid_code }
+    };
+    let list = app.get("/grid/quality/buildings", Some(&supervisor)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains(r#"data-movable="0" data-outside="0""#),
+        "{}",
+        list.body
+    );
+    assert_eq!(
+        app.get("/grid/quality/buildings", Some(&leader))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // 001 narrows: 8号's point now lies in a gap. Nothing can move it.
+    let file = |grid: &'static str, boundary: yiwang_grid::Boundary, session: String| {
+        let app = &app;
+        async move {
+            let filed = app
+                .post_form(
+                    &format!("/grid/grids/{grid}/filing"),
+                    &[
+                        ("geojson", &boundary.to_geojson_text()),
+                        ("note", "道路改线"),
+                    ],
+                    Some(&session),
+                )
+                .await;
+            assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+        }
+    };
+    let approve = |grid: &'static str, version: &'static str| {
+        let app = &app;
+        let supervisor = supervisor.clone();
+        async move {
+            let approved = app
+                .post_form(
+                    &format!("/grid/grids/{grid}/filing/decide"),
+                    &[
+                        ("version", version),
+                        ("decision", "approve"),
+                        ("note", "同意"),
+                    ],
+                    Some(&supervisor),
+                )
+                .await;
+            assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+            approved.location().unwrap().to_owned()
+        }
+    };
+    file(WEST, rect(121.00, 32.00, 121.007, 32.01), leader.clone()).await;
+    assert_eq!(approve(WEST, "2").await, "/grid/filings?moved=0");
+    let list = app.get("/grid/quality/buildings", Some(&supervisor)).await;
+    assert!(
+        list.body.contains(r#"data-movable="0" data-outside="1""#),
+        "{}",
+        list.body
+    );
+    assert!(list
+        .body
+        .contains(&format!(r#"data-building="{}""#, near_line.id)));
+    assert!(list.body.contains("不在任何网格内"));
+    assert_eq!(grid_of(near_line.id).await, WEST);
+
+    // 002 widens over the gap: 8号 follows its point into 002, audited;
+    // the others stay.
+    file(
+        EAST,
+        rect(121.007, 32.00, 121.02, 32.01),
+        supervisor.clone(),
+    )
+    .await;
+    let back = approve(EAST, "2").await;
+    assert_eq!(back, "/grid/filings?moved=1");
+    let page = app.get(&back, Some(&supervisor)).await;
+    assert!(page.body.contains(r#"data-moved="1""#), "{}", page.body);
+    assert_eq!(grid_of(near_line.id).await, EAST);
+    assert_eq!(grid_of(staying.id).await, WEST);
+    assert_eq!(grid_of(assigned.id).await, WEST);
+    let moves = app
+        .store
+        .audit_query(
+            &AuditQuery {
+                action: Some("grid.building.move".to_owned()),
+                ..Default::default()
+            },
+            Page::number(1, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moves.total, 1);
+    assert_eq!(moves.items[0].object_id, near_line.id.to_string());
+    assert_eq!(moves.items[0].actor_name, "super1");
+    let list = app.get("/grid/quality/buildings", Some(&supervisor)).await;
+    assert!(
+        list.body.contains(r#"data-movable="0" data-outside="0""#),
+        "{}",
+        list.body
+    );
+
+    // A building left behind (registered before the lines moved, a move
+    // that did not finish) is listed and moved from the work list.
+    let behind = app
+        .store
+        .create_building(&ctx, building(WEST, "18号", Some(121.0085)))
+        .await
+        .unwrap();
+    let list = app.get("/grid/quality/buildings", Some(&supervisor)).await;
+    assert!(
+        list.body.contains(r#"data-movable="1" data-outside="0""#),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains(&format!(r#"data-now-in="{EAST}""#)));
+    let moved = app
+        .post_form("/grid/quality/buildings/move", &[], Some(&supervisor))
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    assert_eq!(moved.location(), Some("/grid/quality/buildings?moved=1"));
+    assert_eq!(grid_of(behind.id).await, EAST);
+    let list = app
+        .get("/grid/quality/buildings?moved=1", Some(&supervisor))
+        .await;
+    assert!(list.body.contains("已将 1 栋楼调整到其坐标所在的网格"));
+    assert!(list.body.contains("已清零"));
+}

@@ -18,9 +18,9 @@ use yiwang_store::residents::sql::{
     RESIDENT_SELECT, TAG_INSERT, TAG_SELECT,
 };
 use yiwang_store::residents::{
-    masked_id_number, prefix_successor, BuildingQuery, BuildingRow, Flat, HouseholdRow,
-    NewBuilding, NewTag, PlacesCounts, PlacesImport, ResidentInput, ResidentQuery, ResidentRow,
-    ResidentStore,
+    masked_id_number, prefix_successor, BuildingMove, BuildingQuery, BuildingRow, Flat,
+    HouseholdRow, NewBuilding, NewTag, PlacedBuilding, Placement, PlacesCounts, PlacesImport,
+    ResidentInput, ResidentQuery, ResidentRow, ResidentStore,
 };
 use yiwang_store::sql_rows::convert_all;
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
@@ -684,5 +684,61 @@ impl ResidentStore for Backend {
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(n as u64)
+    }
+    async fn placed_buildings(&self) -> StoreResult<Vec<PlacedBuilding>> {
+        let mut tx = self.places_read().await?;
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT id, grid_code, road || number || building, lng, lat FROM grid_buildings \
+             WHERE placement = ",
+        );
+        qb.push_bind(Placement::Point.code())
+            .push(" AND lng IS NOT NULL AND lat IS NOT NULL ORDER BY address_key");
+        let rows: Vec<(String, String, String, f64, f64)> =
+            qb.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        rows.into_iter()
+            .map(|(id, grid_code, address, lng, lat)| {
+                Ok(PlacedBuilding {
+                    id: Uuid::parse_str(&id).map_err(|e| {
+                        StoreError::Backend(format!("grid_buildings.id: {e}").into())
+                    })?,
+                    grid_code,
+                    address,
+                    lng,
+                    lat,
+                })
+            })
+            .collect()
+    }
+
+    async fn move_buildings(&self, ctx: &AuditCtx, moves: &[BuildingMove]) -> StoreResult<u64> {
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.write().await?;
+        let mut moved = 0;
+        for m in moves {
+            let mut qb = QueryBuilder::<Db>::new("UPDATE grid_buildings SET grid_code = ");
+            qb.push_bind(m.to.clone())
+                .push(", updated_at = ")
+                .push_bind(ctx.at)
+                .push(" WHERE id = ")
+                .push_bind(m.building_id.to_string())
+                .push(" AND grid_code = ")
+                .push_bind(m.from.clone());
+            let done = qb.build().execute(&mut *tx).await.map_err(conflict_or_db)?;
+            if done.rows_affected() == 1 {
+                moved += 1;
+                append_audit(
+                    &mut tx,
+                    ctx,
+                    NewAudit::new("grid.building.move", "building", m.building_id)
+                        .with_detail(json!({ "from": m.from, "to": m.to })),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(moved)
     }
 }

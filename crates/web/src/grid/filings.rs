@@ -13,7 +13,7 @@
 //! The topology page runs the check over the whole district as it stands.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use yiwang_core::Role;
@@ -224,10 +224,16 @@ struct FilingsPage {
     chrome: Chrome,
     total: u64,
     pending: Vec<PendingLine>,
+    /// After an approval: the buildings that followed the new line.
+    moved: Option<u64>,
 }
 
 /// `GET /grid/filings`
-pub async fn filings(State(app): State<AppState>, chrome: Chrome) -> Result<Response, PageError> {
+pub async fn filings(
+    State(app): State<AppState>,
+    chrome: Chrome,
+    Query(q): Query<super::placement::PlacementQuery>,
+) -> Result<Response, PageError> {
     let found = app.store.pending_filings(Page::number(1, 100)).await?;
     let map = app.grid_map.get(&*app.store).await?;
     let outlines = communities(&app).await?;
@@ -260,6 +266,7 @@ pub async fn filings(State(app): State<AppState>, chrome: Chrome) -> Result<Resp
         chrome: chrome.titled("边界备案审核", "grid"),
         total: found.total,
         pending,
+        moved: q.moved,
     })
 }
 
@@ -304,6 +311,11 @@ pub async fn decide(
         .decide_filing(&ctx, &code.to_string(), version, approve, note)
         .await
     {
+        Ok(_) if approve => {
+            // The lines moved: buildings placed by their point follow.
+            let moved = super::placement::follow_lines(&app, &ctx).await?;
+            Ok(Redirect::to(&format!("/grid/filings?moved={moved}")).into_response())
+        }
         Ok(_) => Ok(Redirect::to("/grid/filings").into_response()),
         Err(yiwang_store::StoreError::Conflict { .. }) => Err(AppError::Conflict {
             field: "status".to_owned(),

@@ -24,6 +24,7 @@ pub mod filings;
 pub mod kpi;
 pub mod map;
 pub mod pages;
+pub mod placement;
 pub mod places;
 pub mod problems;
 pub mod residents;
@@ -127,7 +128,17 @@ pub fn routes(r: Routes) -> Routes {
         .get("/grid/kpi.xlsx", Roles(kpi::KPI_READERS), kpi::kpi_xlsx)
         .get("/grid/pay", Roles(kpi::KPI_READERS), kpi::pay_page)
         .get("/grid/pay.xlsx", Roles(kpi::KPI_READERS), kpi::pay_xlsx)
-        .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page);
+        .get("/grid/quality", Roles(kpi::KPI_READERS), kpi::quality_page)
+        .get(
+            "/grid/quality/buildings",
+            Roles(filings::SUPERVISORS),
+            placement::page,
+        )
+        .post(
+            "/grid/quality/buildings/move",
+            Roles(filings::SUPERVISORS),
+            placement::move_all,
+        );
     duties_routes(r)
 }
 

@@ -1,7 +1,8 @@
 //! Grid governance: the directory, grid pages, door stickers, the look-up
 //! and the open data are what the district publishes, for anyone; boundary
 //! filings are made by grid leaders (for their own grid, checked in the
-//! handler) and supervisors, and decided by supervisors.
+//! handler) and supervisors, and decided by supervisors, who also keep
+//! buildings in the grid their point lies in.
 
 use super::Who;
 use yiwang_core::Role;
@@ -22,4 +23,6 @@ pub const ROUTES: &[(&str, &str, Who)] = &[
     ("POST", "/grid/grids/{id}/filing/decide", SUPERVISORS),
     ("GET", "/grid/filings", SUPERVISORS),
     ("GET", "/grid/topology", SUPERVISORS),
+    ("GET", "/grid/quality/buildings", SUPERVISORS),
+    ("POST", "/grid/quality/buildings/move", SUPERVISORS),
 ];
