@@ -19,6 +19,19 @@
 //! `SUM`, `COUNT`, `MAX`, `substr` and integer division, and casts each sum
 //! to `BIGINT`, which both dialects read as a 64-bit integer.
 //!
+//! # Rollups
+//!
+//! A year's indicators would otherwise read every case of the year. The
+//! table `case_kpi_months` keeps, per grid, category and Beijing month of
+//! the report, every sum that does not depend on the instant it is judged
+//! at; triggers on `cases` keep it in the transaction of every case write
+//! (migration 0016 on both backends). A query over whole months, without a
+//! department, reads it ([`rollup_sql`]), and adds the one part that does
+//! depend on `now` — filed cases still open past their limit, which are
+//! due though not closed — from the open cases ([`open_due_sql`]). Other
+//! windows, days and departments read the cases. The storage suite checks
+//! that both give the same sums.
+//!
 //! # Logins
 //!
 //! A login by an account that belongs to grid staff marks that person's
@@ -74,6 +87,9 @@ pub enum KpiGroup {
     /// pass over the cases gives every level (by the code's prefix) and
     /// every category, summed by the caller ([`CaseCounts::add`]).
     GridCategory,
+    /// The Beijing calendar month of the report, as the month's start in
+    /// µs ([`month_start`]).
+    Month,
 }
 
 impl KpiGroup {
@@ -95,7 +111,9 @@ impl KpiGroup {
             (KpiGroup::Department, _) => "COALESCE(department, '')".to_owned(),
             (KpiGroup::Category, _) => "category".to_owned(),
             (KpiGroup::GridCategory, _) => "grid_code || '/' || category".to_owned(),
-            // The day number times a day, less the offset: the grouped
+            // Months are folded from days by the caller
+            // ([`days_into_months`]); the day number times a day, less the
+            // offset: the grouped
             // expression ([`DAY_NUMBER_SQL`]) inside, as both dialects
             // require of a key that is not itself grouped on.
             _ => format!(
@@ -103,6 +121,128 @@ impl KpiGroup {
             ),
         }
     }
+}
+
+/// The start (µs, UTC) of the Beijing calendar month holding `at`: the
+/// `month` of `case_kpi_months`.
+pub fn month_start(at: i64) -> i64 {
+    let date = yiwang_core::Timestamp::from_micros(at).shanghai_date();
+    let first = date.replace_day(1).expect("every month has a first day");
+    yiwang_core::Timestamp::from_shanghai(first, 0, 0, 0).micros()
+}
+
+/// Whether `[from, to)` is a run of whole Beijing months, which the
+/// monthly rollup answers.
+pub fn whole_months(from: i64, to: i64) -> bool {
+    from < to && month_start(from) == from && month_start(to) == to
+}
+
+/// The case-count query over the monthly rollup (`case_kpi_months`, see
+/// "Rollups" in the module doc) for a group it can answer — the levels,
+/// categories, grid and category, months — or `None` (departments change
+/// as cases move; days are finer than months). The caller adds
+/// `WHERE month >= ? AND month < ?`, the grid prefix, then
+/// [`ROLLUP_TAIL`]. Its `due` and `deferred_due` hold only closed cases;
+/// the open ones past their limit come from [`OPEN_DUE_SQL`].
+pub fn rollup_sql(group: KpiGroup) -> Option<String> {
+    let key = match (group, group.prefix_len()) {
+        (_, Some(n)) => format!("substr(grid_code, 1, {n})"),
+        (KpiGroup::Category, _) => "category".to_owned(),
+        (KpiGroup::GridCategory, _) => "grid_code || '/' || category".to_owned(),
+        (KpiGroup::Month, _) => "CAST(month AS TEXT)".to_owned(),
+        _ => return None,
+    };
+    let sum = |column: &str, alias: &str| format!("CAST(SUM({column}) AS BIGINT) AS {alias}");
+    let sums = [
+        ("reported", "reported"),
+        ("valid", "valid"),
+        ("rejected", "rejected"),
+        ("filed", "filed"),
+        ("closed", "closed"),
+        ("closed_due", "due"),
+        ("deferred_closed_due", "deferred_due"),
+        ("on_time", "on_time"),
+        ("reworked_cases", "reworked_cases"),
+        ("extended_cases", "extended_cases"),
+        ("rated", "rated"),
+        ("rating_sum", "rating_sum"),
+        ("satisfied", "satisfied"),
+        ("close_micros", "close_micros"),
+        ("close_working_micros", "close_working_micros"),
+    ]
+    .iter()
+    .map(|(c, a)| sum(c, a))
+    .collect::<Vec<_>>()
+    .join(", ");
+    Some(format!("SELECT {key} AS k, {sums} FROM case_kpi_months"))
+}
+
+/// Closes [`rollup_sql`].
+pub const ROLLUP_TAIL: &str = " GROUP BY k ORDER BY k";
+
+/// The filed cases still open and past their limit at `now` (written in
+/// as an integer literal), reported in `[from, to)` (bind both), one row
+/// each: `(grid_code, category, created_at, deferred)`. They are due at
+/// `now` though the rollup cannot know it; few, and read through the
+/// partial index of open filed cases. The caller may add the grid prefix.
+pub fn open_due_sql(now: i64) -> String {
+    format!(
+        "SELECT grid_code, category, created_at, deferred FROM cases \
+         WHERE closed_at IS NULL AND filed_at IS NOT NULL AND limit_at IS NOT NULL \
+         AND limit_at <= {now} AND created_at >= "
+    )
+}
+
+/// The key of an open case in `group` (see [`rollup_sql`]).
+pub fn open_case_key(group: KpiGroup, grid_code: &str, category: &str, created_at: i64) -> String {
+    match (group, group.prefix_len()) {
+        (_, Some(n)) => grid_code.get(..n).unwrap_or(grid_code).to_owned(),
+        (KpiGroup::Category, _) => category.to_owned(),
+        (KpiGroup::Month, _) => month_start(created_at).to_string(),
+        _ => format!("{grid_code}/{category}"),
+    }
+}
+
+/// Adds the open cases past their limit to the rollup's sums, in key
+/// order.
+pub fn with_open_due(
+    group: KpiGroup,
+    rolled: Vec<CaseCounts>,
+    open: Vec<(String, String, i64, bool)>,
+) -> Vec<CaseCounts> {
+    let mut by_key: std::collections::BTreeMap<String, CaseCounts> =
+        rolled.into_iter().map(|c| (c.key.clone(), c)).collect();
+    for (grid_code, category, created_at, deferred) in open {
+        let key = open_case_key(group, &grid_code, &category, created_at);
+        let c = by_key.entry(key.clone()).or_insert_with(|| CaseCounts {
+            key,
+            ..CaseCounts::default()
+        });
+        c.due += 1;
+        if deferred {
+            c.deferred_due += 1;
+        }
+    }
+    by_key.into_values().collect()
+}
+
+/// Days' counts summed into the months holding them, in month order.
+pub fn days_into_months(days: Vec<CaseCounts>) -> Vec<CaseCounts> {
+    let mut months: std::collections::BTreeMap<i64, CaseCounts> = Default::default();
+    for day in days {
+        let Ok(at) = day.key.parse::<i64>() else {
+            continue;
+        };
+        let m = month_start(at);
+        months
+            .entry(m)
+            .or_insert_with(|| CaseCounts {
+                key: m.to_string(),
+                ..CaseCounts::default()
+            })
+            .add(&day);
+    }
+    months.into_values().collect()
 }
 
 /// Which cases [`KpiStore::case_counts`] counts.

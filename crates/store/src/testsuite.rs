@@ -146,6 +146,7 @@ macro_rules! store_tests {
             list_cases_keeps_to_a_scope_of_grids,
             import_cases_numbers_and_audits_once,
             case_counts_follow_the_kpi_definitions,
+            monthly_rollup_sums_what_the_cases_sum,
             logins_of_staff_mark_their_days,
             grid_activity_shows_leaders_logins_and_reports,
             photos_are_kept_with_their_case,

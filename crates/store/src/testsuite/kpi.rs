@@ -465,3 +465,133 @@ pub async fn grid_activity_shows_leaders_logins_and_reports(store: Arc<dyn Store
     assert!(!activity[0].leader_active);
     assert!(activity[1].leader_active);
 }
+
+pub async fn monthly_rollup_sums_what_the_cases_sum(store: Arc<dyn Store>) {
+    use crate::kpi::month_start;
+    // The seven cases by import, two of them moved on later, one created
+    // and closed, one case in the next month, one in the month before.
+    let cases = seven_cases();
+    let (open, rejected) = (cases[2].case.id, cases[4].case.id);
+    store.import_cases(&admin_ctx(T0), cases).await.unwrap();
+    let month = month_start(T0);
+    let next = month_start(month + 40 * DAY_MICROS);
+    let before = month_start(month - 1);
+    for (n, at) in [(20, next + HOUR), (21, before + HOUR)] {
+        let mut s = summary("evaluated", "safety_hazard");
+        s.filed_at = Some(at + HOUR);
+        s.limit_at = Some(at + 2 * HOUR);
+        s.closed_at = Some(at + 3 * HOUR);
+        s.rating = Some(4);
+        store
+            .import_cases(&admin_ctx(at), vec![imported(n, G3, at, s)])
+            .await
+            .unwrap();
+    }
+    let move_on = |id, seq: i64, s: crate::cases::CaseSummary, at: i64| CaseAppend {
+        case_id: id,
+        expected_seq: seq,
+        events: vec![fact(at, "moved")],
+        summary: s,
+        photos: vec![],
+        audit: NewAudit::new("case.test", "case", id).with_detail(json!({})),
+    };
+    // The open case is closed late and rated; the rejected one is let in.
+    let mut closed = summary("evaluated", "environment");
+    closed.department = Some("env".to_owned());
+    closed.filed_at = Some(T0 + HOUR);
+    closed.limit_at = Some(T0 + 10 * HOUR);
+    closed.closed_at = Some(T0 + 40 * HOUR);
+    closed.close_working = Some(12 * HOUR);
+    closed.rating = Some(2);
+    let mut checked = summary("confirmed", "environment");
+    checked.reworks = 2;
+    for (id, s, at) in [
+        (open, closed, T0 + 40 * HOUR),
+        (rejected, checked, T0 + 41 * HOUR),
+    ] {
+        store
+            .append_case(&admin_ctx(at), move_on(id, 1, s, at))
+            .await
+            .unwrap();
+    }
+    let mut still_open = new_case("public_facility", G2, None, T0 + 3 * HOUR);
+    still_open.summary.stage = "handling".to_owned();
+    still_open.summary.filed_at = Some(T0 + 4 * HOUR);
+    still_open.summary.limit_at = Some(T0 + 20 * HOUR);
+    still_open.summary.deferred = true;
+    store
+        .create_case(&admin_ctx(T0 + 3 * HOUR), still_open)
+        .await
+        .unwrap();
+
+    // Whole months read the rollup; the same cases through a window one
+    // µs wider (no case at that instant) read the cases. Every group, at
+    // two instants (before and after the open case's limit), with and
+    // without a unit.
+    let groups = [
+        KpiGroup::District,
+        KpiGroup::Street,
+        KpiGroup::Community,
+        KpiGroup::Grid,
+        KpiGroup::Category,
+        KpiGroup::GridCategory,
+        KpiGroup::Month,
+    ];
+    for (from, to) in [
+        (month, next),
+        (before, next),
+        (month, month_start(next + 40 * DAY_MICROS)),
+    ] {
+        for now in [T0 + 9 * HOUR, T0 + 30 * HOUR, next + 60 * DAY_MICROS] {
+            for under in [None, Some("320612001001".to_owned())] {
+                for group in groups {
+                    let q = KpiQuery {
+                        group,
+                        from,
+                        to,
+                        now,
+                        under: under.clone(),
+                        department: None,
+                    };
+                    let rolled = store.case_counts(&q).await.unwrap();
+                    let read = store
+                        .case_counts(&KpiQuery {
+                            from: from - 1,
+                            ..q.clone()
+                        })
+                        .await
+                        .unwrap();
+                    assert_eq!(rolled, read, "{q:?}");
+                }
+            }
+        }
+    }
+    // The month holds the seven cases' day, the moves and the new case.
+    let q = KpiQuery {
+        group: KpiGroup::Month,
+        from: before,
+        to: month_start(next + 40 * DAY_MICROS),
+        now: T0 + 30 * HOUR,
+        under: None,
+        department: None,
+    };
+    let months = store.case_counts(&q).await.unwrap();
+    assert_eq!(
+        months
+            .iter()
+            .map(|m| (m.key.clone(), m.reported))
+            .collect::<Vec<_>>(),
+        vec![
+            (before.to_string(), 1),
+            (month.to_string(), 8),
+            (next.to_string(), 1)
+        ]
+    );
+    // Due at T0 + 30 h in the month: on-time, late and deferred closed,
+    // the case closed late, and the new open one past its limit; the
+    // seventh case (two days later) is closed on time too.
+    let this_month = &months[1];
+    assert_eq!((this_month.due, this_month.deferred_due), (6, 2));
+    assert_eq!(this_month.rated, 4);
+    assert_eq!(this_month.reworked_cases, 2);
+}

@@ -7,9 +7,10 @@ use serde_json::json;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use yiwang_store::kpi::{
-    case_counts_sql, case_counts_tail, case_counts_window, CaseCounts, GridActivity, KpiGroup,
-    KpiQuery, KpiStore, LoginCounts, GRID_ACTIVITY_SQL, LOGIN_DAYS_SQL, LOGIN_DAYS_SQL_MIDDLE,
-    LOGIN_DAYS_SQL_TAIL, LOGIN_STAFF_SQL, LOGIN_STAFF_SQL_TAIL,
+    case_counts_sql, case_counts_tail, case_counts_window, days_into_months, open_due_sql,
+    rollup_sql, whole_months, with_open_due, CaseCounts, GridActivity, KpiGroup, KpiQuery,
+    KpiStore, LoginCounts, GRID_ACTIVITY_SQL, LOGIN_DAYS_SQL, LOGIN_DAYS_SQL_MIDDLE,
+    LOGIN_DAYS_SQL_TAIL, LOGIN_STAFF_SQL, LOGIN_STAFF_SQL_TAIL, ROLLUP_TAIL,
 };
 use yiwang_store::sql_rows::{CaseCountsSqlRow, GridActivitySqlRow};
 use yiwang_store::{AuditCtx, NewAudit, StoreResult};
@@ -37,9 +38,9 @@ async fn counts_by_key(
     Ok(rows.into_iter().collect())
 }
 
-#[async_trait]
-impl KpiStore for Backend {
-    async fn case_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>> {
+impl Backend {
+    /// The sums read from the cases themselves.
+    async fn direct_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>> {
         let mut q = QueryBuilder::<Db>::new(case_counts_sql(query.group, query.now));
         q.push(" WHERE ");
         for (text, value) in case_counts_window(query.group, query.from, query.to) {
@@ -55,6 +56,56 @@ impl KpiStore for Backend {
             q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(rows.into_iter().map(CaseCounts::from).collect())
+    }
+
+    /// The sums of whole months from the rollup, with the open cases past
+    /// their limit added, in one snapshot.
+    async fn rolled_counts(&self, query: &KpiQuery, sql: String) -> StoreResult<Vec<CaseCounts>> {
+        let mut q = QueryBuilder::<Db>::new(sql);
+        q.push(" WHERE month >= ")
+            .push_bind(query.from)
+            .push(" AND month < ")
+            .push_bind(query.to);
+        push_under(&mut q, "grid_code", query.under.as_deref());
+        q.push(ROLLUP_TAIL);
+        let mut open = QueryBuilder::<Db>::new(open_due_sql(query.now));
+        open.push_bind(query.from)
+            .push(" AND created_at < ")
+            .push_bind(query.to);
+        push_under(&mut open, "grid_code", query.under.as_deref());
+        let mut tx = self.snapshot().await?;
+        let rows: Vec<CaseCountsSqlRow> =
+            q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
+        let due: Vec<(String, String, i64, bool)> = open
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(with_open_due(
+            query.group,
+            rows.into_iter().map(CaseCounts::from).collect(),
+            due,
+        ))
+    }
+}
+
+#[async_trait]
+impl KpiStore for Backend {
+    async fn case_counts(&self, query: &KpiQuery) -> StoreResult<Vec<CaseCounts>> {
+        if query.department.is_none() && whole_months(query.from, query.to) {
+            if let Some(sql) = rollup_sql(query.group) {
+                return self.rolled_counts(query, sql).await;
+            }
+        }
+        if query.group == KpiGroup::Month {
+            let days = KpiQuery {
+                group: KpiGroup::Day,
+                ..query.clone()
+            };
+            return Ok(days_into_months(self.direct_counts(&days).await?));
+        }
+        self.direct_counts(query).await
     }
 
     async fn login_counts(

@@ -74,6 +74,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "case photo uploads",
         include_str!("../migrations/0015_case_photo_uploads.sql"),
     ),
+    (
+        16,
+        "case kpi months",
+        include_str!("../migrations/0016_case_kpi_months.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

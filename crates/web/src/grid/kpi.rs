@@ -335,15 +335,20 @@ pub async fn report(
         department: None,
     };
     // Levels and categories from one pass by grid and category, the
-    // trend by day beside it (each its own reader); a department's cases
-    // are grouped on their own.
+    // trend beside it (each its own reader; a year's by month, which the
+    // store's monthly rollup answers, a month's by day); a department's
+    // cases are grouped on their own.
+    let steps = match period.kind {
+        PeriodKind::Year => KpiGroup::Month,
+        _ => KpiGroup::Day,
+    };
     let (by_grid_category, by_day) = if group.prefix_len().is_some() {
-        let (cells, days) = (query(KpiGroup::GridCategory), query(KpiGroup::Day));
+        let (cells, days) = (query(KpiGroup::GridCategory), query(steps));
         let (a, b) =
             tokio::try_join!(app.store.case_counts(&cells), app.store.case_counts(&days),)?;
         (Some(a), b)
     } else {
-        (None, app.store.case_counts(&query(KpiGroup::Day)).await?)
+        (None, app.store.case_counts(&query(steps)).await?)
     };
     let (rows, category_rows) = match (&by_grid_category, group.prefix_len()) {
         (Some(cells), Some(n)) => fold_grid_category(cells, n),
