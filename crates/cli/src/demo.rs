@@ -181,6 +181,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     crate::demo_grid::load(app).await?;
     crate::demo_events::load(app).await?;
     crate::demo_duties::load(app).await?;
+    logins.extend(crate::demo_subsidies::load(app, &hash).await?);
     Ok(logins)
 }
 

@@ -12,3 +12,6 @@
 //! is tested on its own. Matters that are worked as cases — enterprise
 //! requests and mediation — run on the shared workflow of
 //! [`yiwang_cases`].
+
+pub mod contracts;
+pub mod subsidies;

@@ -16,7 +16,7 @@
 //! stored by [`cases`]; buildings, households, residents and their tags by
 //! [`residents`]; the grid indicators and the data-quality detector read
 //! through [`kpi`]; the staff's patrols, visits and attendance by
-//! [`duties`].
+//! [`duties`]; apprentices and their subsidy claims by [`subsidies`].
 
 pub mod audit;
 pub mod cases;
@@ -30,6 +30,7 @@ pub mod problems;
 pub mod residents;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
+pub mod subsidies;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
@@ -43,6 +44,7 @@ pub use kpi::KpiStore;
 pub use model::*;
 pub use problems::ProblemStore;
 pub use residents::ResidentStore;
+pub use subsidies::SubsidyStore;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -151,6 +153,7 @@ pub trait Store:
     + KpiStore
     + ProblemStore
     + DutyStore
+    + SubsidyStore
     + Send
     + Sync
     + 'static

@@ -36,6 +36,7 @@ mod grid;
 mod kpi;
 mod problems;
 mod residents;
+mod subsidies;
 
 pub use self::cases::*;
 pub use self::duties::*;
@@ -44,6 +45,7 @@ pub use self::grid::*;
 pub use self::kpi::*;
 pub use self::problems::*;
 pub use self::residents::*;
+pub use self::subsidies::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -154,6 +156,7 @@ macro_rules! store_tests {
             overdue_tags_leave_when_renewed_or_removed,
             duties_are_recorded_refused_and_audited,
             duties_are_counted_per_grid_day_and_subject,
+            subsidies_are_claimed_once_a_year_and_decided_per_line,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

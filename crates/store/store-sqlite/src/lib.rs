@@ -51,6 +51,7 @@ mod kpi;
 mod migrate;
 mod problems;
 mod residents;
+mod subsidies;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
 

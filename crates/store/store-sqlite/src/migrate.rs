@@ -69,6 +69,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid kpi indexes",
         include_str!("../migrations/0012_grid_kpi_indexes.sql"),
     ),
+    (
+        14,
+        "worker services",
+        include_str!("../migrations/0014_worker_services.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
