@@ -7,6 +7,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod demo_contracts;
 mod demo_duties;
 mod demo_events;
 mod demo_exchange;

@@ -16,10 +16,12 @@
 //! stored by [`cases`]; buildings, households, residents and their tags by
 //! [`residents`]; the grid indicators and the data-quality detector read
 //! through [`kpi`]; the staff's patrols, visits and attendance by
-//! [`duties`]; apprentices and their subsidy claims by [`subsidies`].
+//! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
+//! register of collective contracts by [`contracts`].
 
 pub mod audit;
 pub mod cases;
+pub mod contracts;
 pub mod duties;
 pub mod error;
 pub mod exchange;
@@ -36,6 +38,7 @@ pub mod testsuite;
 
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
 pub use cases::CaseStore;
+pub use contracts::ContractStore;
 pub use duties::DutyStore;
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
@@ -154,6 +157,7 @@ pub trait Store:
     + ProblemStore
     + DutyStore
     + SubsidyStore
+    + ContractStore
     + Send
     + Sync
     + 'static

@@ -30,6 +30,7 @@
 //! calls it: SQLite's change feed is heard within one process by design.
 
 mod cases;
+mod contracts;
 mod duties;
 mod exchange;
 mod grid;
@@ -39,6 +40,7 @@ mod residents;
 mod subsidies;
 
 pub use self::cases::*;
+pub use self::contracts::*;
 pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
@@ -157,6 +159,7 @@ macro_rules! store_tests {
             duties_are_recorded_refused_and_audited,
             duties_are_counted_per_grid_day_and_subject,
             subsidies_are_claimed_once_a_year_and_decided_per_line,
+            contracts_are_registered_listed_and_counted,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -40,6 +40,9 @@ pub struct Config {
     pub grid_duties: crate::grid::duties::DutiesConfig,
     /// Apprenticeship subsidies: the amounts per level, by year, in fen.
     pub services_subsidies: yiwang_services::subsidies::SubsidyConfig,
+    /// Collective contracts: how long before its end a contract is listed
+    /// for renewal.
+    pub services_contracts: yiwang_services::contracts::ContractsConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -134,6 +137,7 @@ impl Default for Config {
             grid_kpi: crate::grid::kpi::KpiConfig::default(),
             grid_duties: crate::grid::duties::DutiesConfig::default(),
             services_subsidies: yiwang_services::subsidies::SubsidyConfig::default(),
+            services_contracts: yiwang_services::contracts::ContractsConfig::default(),
         }
     }
 }

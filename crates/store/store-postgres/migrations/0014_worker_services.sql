@@ -1,5 +1,6 @@
 -- Worker services (产业工人队伍建设改革): apprenticeship subsidies
--- (新型学徒制补贴). Numbered 0014: 0013 belongs to enterprise requests.
+-- (新型学徒制补贴) and collective contracts (集体合同). Numbered 0014: 0013
+-- belongs to enterprise requests.
 --
 -- Dates (certificate, start) are the µs of the Shanghai midnight that
 -- starts them; money is fen. Codes are those of yiwang_services::subsidies.
@@ -58,3 +59,35 @@ CREATE TABLE subsidy_claim_lines (
 CREATE UNIQUE INDEX subsidy_claim_lines_person_year_idx
     ON subsidy_claim_lines (id_number, year) WHERE status <> 'refused';
 CREATE INDEX subsidy_claim_lines_year_idx ON subsidy_claim_lines (year, status);
+
+-- Collective contracts (集体合同, 工资专项集体协议): the register. The term
+-- is [starts_on, ends_on), Shanghai day starts in µs.
+CREATE TABLE collective_contracts (
+    id             TEXT   NOT NULL PRIMARY KEY,
+    title          TEXT   NOT NULL,
+    scope          TEXT   NOT NULL CHECK (scope IN ('enterprise', 'industry')),
+    kind           TEXT   NOT NULL CHECK (kind IN ('collective', 'wage')),
+    industry       TEXT   NOT NULL,
+    employer_party TEXT   NOT NULL,
+    union_party    TEXT   NOT NULL,
+    signed_on      BIGINT NOT NULL,
+    starts_on      BIGINT NOT NULL,
+    ends_on        BIGINT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    CHECK (starts_on < ends_on)
+);
+
+CREATE INDEX collective_contracts_term_idx ON collective_contracts (ends_on, starts_on);
+
+-- The enterprises a contract covers, by unified social credit code (they
+-- need not have an account), with the employees it covers there.
+CREATE TABLE collective_contract_enterprises (
+    contract_id TEXT   NOT NULL REFERENCES collective_contracts (id),
+    credit_code TEXT   NOT NULL,
+    name        TEXT   NOT NULL,
+    employees   BIGINT NOT NULL CHECK (employees > 0),
+    PRIMARY KEY (contract_id, credit_code)
+);
+
+CREATE INDEX collective_contract_enterprises_code_idx
+    ON collective_contract_enterprises (credit_code);

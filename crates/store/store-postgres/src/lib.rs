@@ -34,6 +34,7 @@
 //! `REPEATABLE READ, READ ONLY` transaction.
 
 mod cases;
+mod contracts;
 mod duties;
 mod exchange;
 mod feed;

@@ -43,6 +43,7 @@
 
 mod cases;
 mod checkpoint;
+mod contracts;
 mod duties;
 mod exchange;
 mod feed;

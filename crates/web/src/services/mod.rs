@@ -3,17 +3,60 @@
 //! | module | what |
 //! |---|---|
 //! | [`subsidies`] | apprenticeship subsidies (新型学徒制补贴): apprentices, claims, review per line, the payment list (XLSX) |
+//! | [`contracts`] | collective contracts (集体合同): the register, renewal reminders, the coverage report (XLSX) |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
 //! store calls and rows into pages.
 
+pub mod contracts;
 pub mod subsidies;
 
 use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    subsidies_routes(r)
+    contracts_routes(subsidies_routes(r))
+}
+
+/// The collective contracts' routes ([`contracts`]).
+fn contracts_routes(r: Routes) -> Routes {
+    use contracts::CONTRACT_STAFF;
+    use Access::Roles;
+    r.get(
+        "/services/contracts",
+        Roles(CONTRACT_STAFF),
+        contracts::register,
+    )
+    .get(
+        "/services/contracts/new",
+        Roles(CONTRACT_STAFF),
+        contracts::new_contract,
+    )
+    .post(
+        "/services/contracts",
+        Roles(CONTRACT_STAFF),
+        contracts::create,
+    )
+    .get(
+        "/services/contracts/renewals",
+        Roles(CONTRACT_STAFF),
+        contracts::renewals,
+    )
+    .get(
+        "/services/contracts/coverage",
+        Roles(CONTRACT_STAFF),
+        contracts::coverage_page,
+    )
+    .get(
+        "/services/contracts/coverage.xlsx",
+        Roles(CONTRACT_STAFF),
+        contracts::coverage_xlsx,
+    )
+    .get(
+        "/services/contracts/{id}",
+        Roles(CONTRACT_STAFF),
+        contracts::show,
+    )
 }
 
 /// The apprenticeship subsidies' routes ([`subsidies`]).
