@@ -2,8 +2,10 @@
 //! every department the grid routing rules dispatch to (the default
 //! `[grid_events] handler_departments` names them), so a newcomer can try
 //! each part of Yiwang at once, and each system's demo data (the exchange's in
-//! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`] and a year
-//! of grid events in [`crate::demo_events`]). Loading
+//! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`], a year
+//! of grid events in [`crate::demo_events`], apprenticeship subsidies in
+//! [`crate::demo_subsidies`] and collective contracts in
+//! [`crate::demo_contracts`]). Loading
 //! is idempotent: accounts that exist are left as they are.
 
 use yiwang_core::{CreditCode, Role};
@@ -181,6 +183,8 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     crate::demo_grid::load(app).await?;
     crate::demo_events::load(app).await?;
     crate::demo_duties::load(app).await?;
+    logins.extend(crate::demo_subsidies::load(app, &hash).await?);
+    crate::demo_contracts::load(app).await?;
     Ok(logins)
 }
 

@@ -7,11 +7,13 @@
 mod audit;
 mod bench;
 mod demo;
+mod demo_contracts;
 mod demo_duties;
 mod demo_events;
 mod demo_exchange;
 mod demo_grid;
 mod demo_problems;
+mod demo_subsidies;
 mod exchange;
 mod serve;
 mod store;

@@ -7,8 +7,16 @@
 //! serve workers: apprenticeship subsidies (新型学徒制), collective contracts
 //! (集体合同, 工资专项集体协商) and online labour mediation (不见面维权).
 //!
+//! | module | service |
+//! |---|---|
+//! | [`subsidies`] | apprenticeship subsidies: levels, amounts by year, eligibility, review decisions |
+//! | [`contracts`] | collective contracts: levels and kinds, terms, renewal, coverage counted once |
+//!
 //! Like the other domain crates this one knows nothing of HTTP or SQL:
 //! each module holds a service's types, its validation and its rules, and
 //! is tested on its own. Matters that are worked as cases — enterprise
 //! requests and mediation — run on the shared workflow of
 //! [`yiwang_cases`].
+
+pub mod contracts;
+pub mod subsidies;

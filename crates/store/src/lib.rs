@@ -16,10 +16,12 @@
 //! stored by [`cases`]; buildings, households, residents and their tags by
 //! [`residents`]; the grid indicators and the data-quality detector read
 //! through [`kpi`]; the staff's patrols, visits and attendance by
-//! [`duties`].
+//! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
+//! register of collective contracts by [`contracts`].
 
 pub mod audit;
 pub mod cases;
+pub mod contracts;
 pub mod duties;
 pub mod error;
 pub mod exchange;
@@ -30,11 +32,13 @@ pub mod problems;
 pub mod residents;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
+pub mod subsidies;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
 pub use cases::CaseStore;
+pub use contracts::ContractStore;
 pub use duties::DutyStore;
 pub use error::StoreError;
 pub use exchange::ExchangeStore;
@@ -43,6 +47,7 @@ pub use kpi::KpiStore;
 pub use model::*;
 pub use problems::ProblemStore;
 pub use residents::ResidentStore;
+pub use subsidies::SubsidyStore;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -151,6 +156,8 @@ pub trait Store:
     + KpiStore
     + ProblemStore
     + DutyStore
+    + SubsidyStore
+    + ContractStore
     + Send
     + Sync
     + 'static

@@ -30,20 +30,24 @@
 //! calls it: SQLite's change feed is heard within one process by design.
 
 mod cases;
+mod contracts;
 mod duties;
 mod exchange;
 mod grid;
 mod kpi;
 mod problems;
 mod residents;
+mod subsidies;
 
 pub use self::cases::*;
+pub use self::contracts::*;
 pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
 pub use self::problems::*;
 pub use self::residents::*;
+pub use self::subsidies::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -156,6 +160,8 @@ macro_rules! store_tests {
             overdue_tags_leave_when_renewed_or_removed,
             duties_are_recorded_refused_and_audited,
             duties_are_counted_per_grid_day_and_subject,
+            subsidies_are_claimed_once_a_year_and_decided_per_line,
+            contracts_are_registered_listed_and_counted,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -38,6 +38,11 @@ pub struct Config {
     pub grid_kpi: crate::grid::kpi::KpiConfig,
     /// Grid duties: the rules of patrols, visits and attendance.
     pub grid_duties: crate::grid::duties::DutiesConfig,
+    /// Apprenticeship subsidies: the amounts per level, by year, in fen.
+    pub services_subsidies: yiwang_services::subsidies::SubsidyConfig,
+    /// Collective contracts: how long before its end a contract is listed
+    /// for renewal.
+    pub services_contracts: yiwang_services::contracts::ContractsConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -131,6 +136,8 @@ impl Default for Config {
             open311: crate::cases::open311::Open311Config::default(),
             grid_kpi: crate::grid::kpi::KpiConfig::default(),
             grid_duties: crate::grid::duties::DutiesConfig::default(),
+            services_subsidies: yiwang_services::subsidies::SubsidyConfig::default(),
+            services_contracts: yiwang_services::contracts::ContractsConfig::default(),
         }
     }
 }
@@ -251,6 +258,9 @@ impl Config {
                 "public_url 必须以 http:// 或 https:// 开头".into(),
             ));
         }
+        self.services_subsidies
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let d = &self.demo;
         if d.drill_countdown_s == 0 || d.drill_quote_stop_s == 0 {
             return Err(ConfigError::Invalid(

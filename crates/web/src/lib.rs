@@ -21,6 +21,7 @@ pub mod extract;
 pub mod grid;
 pub mod metrics;
 pub mod pages;
+pub mod services;
 
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware;
@@ -157,6 +158,7 @@ pub fn routes(state: AppState) -> Routes {
         .get("/static/{*path}", Public, assets::serve);
     let r = exchange::routes(r);
     let r = grid::routes(r);
+    let r = services::routes(r);
     cases::routes(r)
 }
 

@@ -34,6 +34,7 @@
 //! `REPEATABLE READ, READ ONLY` transaction.
 
 mod cases;
+mod contracts;
 mod duties;
 mod exchange;
 mod feed;
@@ -42,6 +43,7 @@ mod kpi;
 mod migrate;
 mod problems;
 mod residents;
+mod subsidies;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
 

@@ -43,6 +43,7 @@
 
 mod cases;
 mod checkpoint;
+mod contracts;
 mod duties;
 mod exchange;
 mod feed;
@@ -51,6 +52,7 @@ mod kpi;
 mod migrate;
 mod problems;
 mod residents;
+mod subsidies;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
 

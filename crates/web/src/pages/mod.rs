@@ -256,7 +256,18 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("企业与职工服务", "services"),
         heading: "企业与职工服务",
         intro: "面向企业的政企通诉求办理和工信E通服务，面向职工的新型学徒制、集体协商和网上调解。",
-        links: &[],
+        links: &[
+            (
+                "/services/subsidies",
+                "新型学徒制补贴",
+                "企业登记学徒、按年度申报补贴，人社部门逐人审核并生成发放名单",
+            ),
+            (
+                "/services/contracts",
+                "集体合同",
+                "企业和行业集体合同、工资专项集体协议登记，到期提醒和覆盖情况统计",
+            ),
+        ],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",
             "工信E通：大讲堂在线课程、服务卡、千企询访",
