@@ -12,3 +12,5 @@
 //! is tested on its own. Matters that are worked as cases — enterprise
 //! requests and mediation — run on the shared workflow of
 //! [`yiwang_cases`].
+
+pub mod requests;

@@ -16,7 +16,7 @@
 //! stored by [`cases`]; buildings, households, residents and their tags by
 //! [`residents`]; the grid indicators and the data-quality detector read
 //! through [`kpi`]; the staff's patrols, visits and attendance by
-//! [`duties`].
+//! [`duties`]; enterprise requests (政企通) by [`requests`].
 
 pub mod audit;
 pub mod cases;
@@ -27,6 +27,7 @@ pub mod grid;
 pub mod kpi;
 pub mod model;
 pub mod problems;
+pub mod requests;
 pub mod residents;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
@@ -42,6 +43,7 @@ pub use grid::GridStore;
 pub use kpi::KpiStore;
 pub use model::*;
 pub use problems::ProblemStore;
+pub use requests::RequestStore;
 pub use residents::ResidentStore;
 
 use async_trait::async_trait;
@@ -151,6 +153,7 @@ pub trait Store:
     + KpiStore
     + ProblemStore
     + DutyStore
+    + RequestStore
     + Send
     + Sync
     + 'static

@@ -35,6 +35,7 @@ mod exchange;
 mod grid;
 mod kpi;
 mod problems;
+mod requests;
 mod residents;
 
 pub use self::cases::*;
@@ -43,6 +44,7 @@ pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
 pub use self::problems::*;
+pub use self::requests::*;
 pub use self::residents::*;
 
 use std::collections::BTreeSet;
@@ -154,6 +156,8 @@ macro_rules! store_tests {
             overdue_tags_leave_when_renewed_or_removed,
             duties_are_recorded_refused_and_audited,
             duties_are_counted_per_grid_day_and_subject,
+            requests_are_routed_answered_rated_and_audited,
+            requests_are_listed_searched_and_counted,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

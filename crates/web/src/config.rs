@@ -38,6 +38,8 @@ pub struct Config {
     pub grid_kpi: crate::grid::kpi::KpiConfig,
     /// Grid duties: the rules of patrols, visits and attendance.
     pub grid_duties: crate::grid::duties::DutiesConfig,
+    /// Enterprise requests: the handlers' departments, the rules file.
+    pub services_requests: crate::services::requests::RequestsConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -131,6 +133,7 @@ impl Default for Config {
             open311: crate::cases::open311::Open311Config::default(),
             grid_kpi: crate::grid::kpi::KpiConfig::default(),
             grid_duties: crate::grid::duties::DutiesConfig::default(),
+            services_requests: crate::services::requests::RequestsConfig::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod grid;
 pub mod metrics;
 pub mod pages;
+pub mod services;
 
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub grid_map: Arc<grid::data::MapCache>,
     /// The grid event workflow and its public form's rate limit.
     pub events: Arc<cases::Events>,
+    /// The kinds of enterprise request, their departments and time limits.
+    pub requests: Arc<yiwang_services::requests::RequestRules>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -86,6 +89,7 @@ impl AppState {
         Ok(AppState {
             desk: exchange::desk::Desk::new(store.clone(), clock.clone()),
             events: Arc::new(cases::Events::new(&config.grid_events, calendar.clone())?),
+            requests: services::requests::load_rules(&config.services_requests)?,
             calendar: Arc::new(calendar),
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),
@@ -157,6 +161,7 @@ pub fn routes(state: AppState) -> Routes {
         .get("/static/{*path}", Public, assets::serve);
     let r = exchange::routes(r);
     let r = grid::routes(r);
+    let r = services::routes(r);
     cases::routes(r)
 }
 

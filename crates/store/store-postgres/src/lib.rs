@@ -41,6 +41,7 @@ mod grid;
 mod kpi;
 mod migrate;
 mod problems;
+mod requests;
 mod residents;
 use yiwang_store::sql_rows as rows;
 pub mod testing;

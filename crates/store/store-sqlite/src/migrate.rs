@@ -69,6 +69,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "grid kpi indexes",
         include_str!("../migrations/0012_grid_kpi_indexes.sql"),
     ),
+    (
+        13,
+        "services requests",
+        include_str!("../migrations/0013_services_requests.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

@@ -256,7 +256,11 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
         chrome: chrome.titled("企业与职工服务", "services"),
         heading: "企业与职工服务",
         intro: "面向企业的政企通诉求办理和工信E通服务，面向职工的新型学徒制、集体协商和网上调解。",
-        links: &[],
+        links: &[(
+            "/services/requests",
+            "政企通 · 企业诉求",
+            "企业在线提交诉求，分派到责任部门限时答复，企业评价；诉求对接超市",
+        )],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",
             "工信E通：大讲堂在线课程、服务卡、千企询访",

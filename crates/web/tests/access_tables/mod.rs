@@ -12,6 +12,7 @@ mod grid_events;
 mod grid_kpi;
 mod grid_quality;
 mod residents;
+mod services_requests;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,5 +71,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(grid_kpi::ROUTES);
     all.extend_from_slice(grid_quality::ROUTES);
     all.extend_from_slice(grid_duties::ROUTES);
+    all.extend_from_slice(services_requests::ROUTES);
     all
 }
