@@ -195,6 +195,16 @@ pub async fn load(app: &AppState, password_hash: &str) -> anyhow::Result<Vec<Log
                 },
             )
             .await?;
+        // Every fourth need is taken from the board within the hour.
+        if let (1, Some(staff)) = (i % 4, service_staff) {
+            let take = AuditCtx {
+                actor_id: Some(staff),
+                actor_name: "service".to_owned(),
+                client_addr: None,
+                at: at_us + HOUR,
+            };
+            store.take_request(&take, id, "孙立新（工信局）").await?;
+        }
         // Each department answers after a few days (every fifth late),
         // unless that is still ahead; the older requests are rated.
         let mut all_answered = true;
@@ -239,15 +249,94 @@ pub async fn load(app: &AppState, password_hash: &str) -> anyhow::Result<Vec<Log
             };
             store.rate_request(&rate, id, score, comment).await?;
         }
-        if let (false, 1, Some(staff)) = (all_answered, i % 4, service_staff) {
-            let take = AuditCtx {
-                actor_id: Some(staff),
-                actor_name: "service".to_owned(),
-                client_addr: None,
-                at: at_us + HOUR,
-            };
-            store.take_request(&take, id, "孙立新（工信局）").await?;
-        }
     }
     Ok(vec![login])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use yiwang_core::ManualClock;
+    use yiwang_services::requests::Standing;
+    use yiwang_store::requests::PartQuery;
+    use yiwang_web::Config;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_demo_has_requests_in_every_state_and_loads_once() {
+        let (store, _dir) = yiwang_store_sqlite::testing::fresh().await;
+        let mut config = Config::default();
+        config.auth.argon2_memory_kib = 64;
+        config.auth.argon2_iterations = 1;
+        // 2026-11-26 10:00 in Shanghai.
+        let clock = ManualClock::new(Timestamp::from_micros(1_795_658_400_000_000));
+        let app = AppState::new(Arc::new(store), config, Arc::new(clock)).unwrap();
+        let ctx = AuditCtx::system("test", app.clock.now().micros());
+        app.store
+            .create_staff(
+                &ctx,
+                NewUser {
+                    username: "service".into(),
+                    display_name: "孙立新（工信局）".into(),
+                    role: Role::ServiceStaff,
+                    phone: None,
+                    password_hash: "x".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let logins = load(&app, "x").await.unwrap();
+        assert_eq!(logins[0].username, ENTERPRISE_USERNAME);
+        let user = app.store.credentials("qiye").await.unwrap().unwrap().user;
+        assert_eq!(user.role, Role::Bidder);
+
+        let all = app
+            .store
+            .list_requests(&RequestQuery::default(), Page::number(1, 100))
+            .await
+            .unwrap();
+        assert_eq!(all.total, REQUESTS as u64);
+        for state in ["open", "answered", "rated"] {
+            assert!(
+                all.items.iter().any(|r| r.state == state),
+                "no {state} request"
+            );
+        }
+        assert!(all.items.iter().any(|r| r.taken_by_id.is_some()));
+        let now = app.clock.now();
+        let pending = app
+            .store
+            .request_parts(&PartQuery {
+                pending_due_before: Some(now.micros()),
+                ..PartQuery::default()
+            })
+            .await
+            .unwrap();
+        let standings: Vec<Standing> = pending
+            .iter()
+            .map(|p| {
+                app.requests.standing(
+                    &yiwang_services::requests::PartTimes {
+                        assigned_at: p.assigned_at,
+                        due_at: p.due_at,
+                        answered_at: None,
+                    },
+                    now,
+                    &app.calendar,
+                )
+            })
+            .collect();
+        assert!(standings.contains(&Standing::Escalated));
+
+        // Again: nothing more.
+        load(&app, "x").await.unwrap();
+        let again = app
+            .store
+            .list_requests(&RequestQuery::default(), Page::number(1, 1))
+            .await
+            .unwrap();
+        assert_eq!(again.total, REQUESTS as u64);
+    }
 }
