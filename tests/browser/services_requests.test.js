@@ -48,7 +48,7 @@ test("an enterprise request goes to two departments, both answer, the enterprise
   await ent.getByLabel("标题").fill(title);
   await ent.getByLabel("诉求内容").fill("新上生产线，想确认研发费用加计扣除的口径。");
   // The contact is filled in from the enterprise's registration.
-  assert.equal(await ent.getByLabel("联系人").inputValue(), "陈晓燕");
+  assert.equal(await ent.getByLabel("联系人", { exact: true }).inputValue(), "陈晓燕");
   await ent.getByRole("button", { name: "提交诉求" }).click();
   await ent.waitForURL(/\/services\/requests\/[0-9a-f-]+\?ok=submit$/);
   const path = new URL(ent.url()).pathname;
