@@ -92,6 +92,16 @@ fn reply_text(department: &str) -> &'static str {
     }
 }
 
+/// Who signs a department's demo reply: the demo handler where there is
+/// one.
+fn replier(department: &str, department_name: &str) -> String {
+    match department {
+        "tax" => "钱伟（市税务局）".to_owned(),
+        "industry" => "吴静（市工信局）".to_owned(),
+        _ => format!("{department_name}经办人"),
+    }
+}
+
 /// Loads the demo enterprise and requests; returns the enterprise's login.
 pub async fn load(app: &AppState, password_hash: &str) -> anyhow::Result<Vec<Login>> {
     let store = &*app.store;
@@ -228,7 +238,13 @@ pub async fn load(app: &AppState, password_hash: &str) -> anyhow::Result<Vec<Log
                 at: answer_at,
             };
             store
-                .reply_request_part(&reply, id, &r.department, reply_text(&r.department))
+                .reply_request_part(
+                    &reply,
+                    id,
+                    &r.department,
+                    &replier(&r.department, rules.department_name(&r.department)),
+                    reply_text(&r.department),
+                )
                 .await?;
             last = last.max(answer_at);
         }

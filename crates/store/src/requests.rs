@@ -179,13 +179,15 @@ pub trait RequestStore: Send + Sync {
         part: NewPart,
     ) -> StoreResult<()>;
 
-    /// Stores a department's answer at `ctx.at`; the request becomes
+    /// Stores a department's answer at `ctx.at`, signed `replier_name`
+    /// (the handler as the enterprise reads them); the request becomes
     /// `answered` with its last part.
     async fn reply_request_part(
         &self,
         ctx: &AuditCtx,
         request_id: Uuid,
         department: &str,
+        replier_name: &str,
         reply: &str,
     ) -> StoreResult<ReplyOutcome>;
 

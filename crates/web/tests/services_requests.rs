@@ -155,6 +155,10 @@ async fn a_request_goes_to_two_departments_both_answer_and_the_enterprise_rates(
     assert_eq!(a.status, 303, "{}", a.body);
     let page = w.app.get(&path, Some(&w.ent)).await;
     assert!(page.body.contains("按100%加计扣除"));
+    assert!(
+        page.body.contains("handler-tax 名称 答复于"),
+        "signed by the handler"
+    );
     assert!(page.body.contains("办理中"));
     // Rating now is refused, in Chinese.
     let early = w

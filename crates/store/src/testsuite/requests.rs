@@ -143,7 +143,7 @@ pub async fn requests_are_routed_answered_rated_and_audited(store: Arc<dyn Store
     // A department not on the request, then the two that are.
     let before = audit_total(s).await;
     let out = s
-        .reply_request_part(&admin_ctx(T0 + DAY), a.id, "land", "无关")
+        .reply_request_part(&admin_ctx(T0 + DAY), a.id, "land", "经办人甲", "无关")
         .await
         .unwrap();
     assert_eq!(out, ReplyOutcome::NotRouted);
@@ -158,7 +158,13 @@ pub async fn requests_are_routed_answered_rated_and_audited(store: Arc<dyn Store
         "state",
     );
     let out = s
-        .reply_request_part(&admin_ctx(T0 + DAY), a.id, "tax", "可享受加计扣除")
+        .reply_request_part(
+            &admin_ctx(T0 + DAY),
+            a.id,
+            "tax",
+            "经办人甲",
+            "可享受加计扣除",
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -168,7 +174,7 @@ pub async fn requests_are_routed_answered_rated_and_audited(store: Arc<dyn Store
         }
     );
     let again = s
-        .reply_request_part(&admin_ctx(T0 + DAY), a.id, "tax", "再答一次")
+        .reply_request_part(&admin_ctx(T0 + DAY), a.id, "tax", "经办人甲", "再答一次")
         .await
         .unwrap();
     assert_eq!(again, ReplyOutcome::AlreadyAnswered);
@@ -176,7 +182,13 @@ pub async fn requests_are_routed_answered_rated_and_audited(store: Arc<dyn Store
     assert_eq!(mid.request.state, "open");
     assert_eq!(mid.parts.iter().filter(|p| p.reply.is_empty()).count(), 1);
     let out = s
-        .reply_request_part(&admin_ctx(T0 + 2 * DAY), a.id, "industry", "工信局配合辅导")
+        .reply_request_part(
+            &admin_ctx(T0 + 2 * DAY),
+            a.id,
+            "industry",
+            "经办人甲",
+            "工信局配合辅导",
+        )
         .await
         .unwrap();
     assert_eq!(out, ReplyOutcome::Stored { all_answered: true });
@@ -187,7 +199,7 @@ pub async fn requests_are_routed_answered_rated_and_audited(store: Arc<dyn Store
     let tax = done.parts.iter().find(|p| p.department == "tax").unwrap();
     assert_eq!(tax.reply, "可享受加计扣除");
     assert_eq!(tax.answered_at, Some(T0 + DAY));
-    assert_eq!(tax.replied_by_name, "admin");
+    assert_eq!(tax.replied_by_name, "经办人甲");
 
     // Departments cannot be added once answered; the rating is once.
     expect_conflict(
@@ -328,10 +340,10 @@ pub async fn requests_are_listed_searched_and_counted(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    s.reply_request_part(&admin_ctx(T0 + DAY), a.id, "tax", "已办理")
+    s.reply_request_part(&admin_ctx(T0 + DAY), a.id, "tax", "经办人甲", "已办理")
         .await
         .unwrap();
-    s.reply_request_part(&admin_ctx(T0 + DAY), c.id, "hr", "已对接")
+    s.reply_request_part(&admin_ctx(T0 + DAY), c.id, "hr", "经办人甲", "已对接")
         .await
         .unwrap();
 

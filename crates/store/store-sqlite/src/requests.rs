@@ -281,6 +281,7 @@ impl RequestStore for Backend {
         ctx: &AuditCtx,
         request_id: Uuid,
         department: &str,
+        replier_name: &str,
         reply: &str,
     ) -> StoreResult<ReplyOutcome> {
         let mut tx = self.write().await?;
@@ -306,7 +307,7 @@ impl RequestStore for Backend {
             .push(", replied_by_id = ")
             .push_bind(ctx.actor_id.map(|u| u.to_string()))
             .push(", replied_by_name = ")
-            .push_bind(ctx.actor_name.clone())
+            .push_bind(replier_name.to_owned())
             .push(", answered_at = ")
             .push_bind(ctx.at)
             .push(" WHERE request_id = ")

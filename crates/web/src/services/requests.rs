@@ -232,6 +232,14 @@ fn conflict_as(e: StoreError, field_refusals: &[(&str, Refusal)]) -> AppError {
     e.into()
 }
 
+/// The signed-in account's name as others read it.
+fn user_name(viewer: &Viewer) -> String {
+    viewer
+        .user()
+        .map(|u| u.user.display_name.clone())
+        .unwrap_or_default()
+}
+
 fn now(app: &AppState) -> Timestamp {
     app.clock.now()
 }
@@ -762,7 +770,7 @@ pub async fn reply(
     let ctx = app.audit_ctx(&viewer, &addr);
     match app
         .store
-        .reply_request_part(&ctx, d.request.id, dep, &text)
+        .reply_request_part(&ctx, d.request.id, dep, &user_name(&viewer), &text)
         .await?
     {
         ReplyOutcome::Stored { .. } => {}
