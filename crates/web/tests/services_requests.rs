@@ -159,6 +159,18 @@ async fn a_request_goes_to_two_departments_both_answer_and_the_enterprise_rates(
         page.body.contains("handler-tax 名称 答复于"),
         "signed by the handler"
     );
+    // Off the tax bureau's list of what it still owes, still on the
+    // industry bureau's.
+    let owed = w
+        .app
+        .get("/services/requests?pending=1", Some(&w.tax))
+        .await;
+    assert!(owed.body.contains("共 0 件"), "{}", owed.body);
+    let owed = w
+        .app
+        .get("/services/requests?pending=1", Some(&w.industry))
+        .await;
+    assert!(owed.body.contains("研发费用加计扣除政策咨询"));
     assert!(page.body.contains("办理中"));
     // Rating now is refused, in Chinese.
     let early = w

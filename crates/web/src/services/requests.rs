@@ -310,6 +310,10 @@ pub struct ListFilter {
     pub state: String,
     #[serde(default)]
     pub category: String,
+    /// "1": only what is still waiting (a department's unanswered parts;
+    /// open requests for the others).
+    #[serde(default)]
+    pub pending: String,
     #[serde(default)]
     pub page: String,
     #[serde(default)]
@@ -336,6 +340,7 @@ impl ListFilter {
         if !text.is_empty() {
             q.search = Some(text.chars().take(50).collect());
         }
+        q.pending_only = self.pending.trim() == "1";
         Ok(q)
     }
 
@@ -344,6 +349,7 @@ impl ListFilter {
             ("q", self.q.trim().to_owned()),
             ("state", self.state.trim().to_owned()),
             ("category", self.category.trim().to_owned()),
+            ("pending", self.pending.trim().to_owned()),
         ]
     }
 }
