@@ -455,7 +455,7 @@ async fn lists_search_filter_and_page() {
 async fn the_board_shows_open_needs_hides_unshared_contacts_and_a_need_is_taken_once() {
     let w = world().await;
     let shared = submit(&w, &w.ent, "financing", "设备融资租赁需求", true).await;
-    submit(&w, &w.other, "talent", "数控技工招聘", false).await;
+    let unshared = submit(&w, &w.other, "talent", "数控技工招聘", false).await;
     let board = w.app.get("/services/requests/board", Some(&w.staff)).await;
     assert_eq!(board.status, 200);
     assert!(board.body.contains("设备融资租赁需求"));
@@ -500,6 +500,19 @@ async fn the_board_shows_open_needs_hides_unshared_contacts_and_a_need_is_taken_
         .await;
     assert!(!untaken.body.contains("设备融资租赁需求"));
     assert!(untaken.body.contains("数控技工招聘"));
+    // Who takes a need the enterprise did not share reads neither its
+    // name nor its contact.
+    let a = w
+        .app
+        .post_form(&format!("{unshared}/take"), &[], Some(&w.industry))
+        .await;
+    assert_eq!(a.status, 303);
+    let page = w.app.get(&unshared, Some(&w.industry)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("数控技工招聘"));
+    assert!(!page.body.contains("textile 有限公司"));
+    assert!(!page.body.contains("13912345678"));
+    assert!(page.body.contains("企业未公开联系方式"));
     // Enterprises have no board.
     assert_eq!(
         w.app

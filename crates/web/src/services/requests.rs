@@ -602,6 +602,9 @@ struct DetailPage {
     r: RequestRow,
     category: String,
     state: &'static str,
+    /// The enterprise's name, unless the viewer only took the need and the
+    /// enterprise did not agree to be shown.
+    enterprise: String,
     submitted: String,
     rated_at: String,
     taken_at: String,
@@ -679,6 +682,11 @@ fn detail_page(
     } else {
         Vec::new()
     };
+    let enterprise = if sight.sees_contact(&d) || d.request.share_contact {
+        d.request.enterprise_name.clone()
+    } else {
+        "（企业未公开）".to_owned()
+    };
     let contact = if sight.sees_contact(&d) {
         format!("{} {}", d.request.contact_name, d.request.contact_phone)
     } else if d.request.share_contact {
@@ -708,6 +716,7 @@ fn detail_page(
         chrome: chrome.titled(format!("诉求 {}", r.number), "services"),
         category: rules.category_name(&r.category).to_owned(),
         state: state.label(),
+        enterprise,
         submitted: show_time(Some(r.submitted_at)),
         rated_at: show_time(r.rated_at),
         taken_at: show_time(r.taken_at),
