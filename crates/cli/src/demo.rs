@@ -3,7 +3,8 @@
 //! `[grid_events] handler_departments` names them), so a newcomer can try
 //! each part of Yiwang at once, and each system's demo data (the exchange's in
 //! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`], a year
-//! of grid events in [`crate::demo_events`], apprenticeship subsidies in
+//! of grid events in [`crate::demo_events`], enterprise requests in
+//! [`crate::demo_requests`], apprenticeship subsidies in
 //! [`crate::demo_subsidies`] and collective contracts in
 //! [`crate::demo_contracts`]). Loading
 //! is idempotent: accounts that exist are left as they are.
@@ -89,6 +90,18 @@ const STAFF: &[Staff] = &[
         name: "黄丽萍（生态环境局）",
         role: Role::DeptHandler,
         phone: "0513-85000010",
+    },
+    Staff {
+        username: "handler-tax",
+        name: "钱伟（市税务局）",
+        role: Role::DeptHandler,
+        phone: "0513-85000011",
+    },
+    Staff {
+        username: "handler-industry",
+        name: "吴静（市工信局）",
+        role: Role::DeptHandler,
+        phone: "0513-85000012",
     },
     Staff {
         username: "supervisor",
@@ -179,6 +192,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
             other_department: false,
         });
     }
+    logins.extend(crate::demo_requests::load(app, &hash).await?);
     crate::demo_exchange::load(app, &bidders).await?;
     crate::demo_grid::load(app).await?;
     crate::demo_events::load(app).await?;

@@ -13,6 +13,7 @@ mod demo_events;
 mod demo_exchange;
 mod demo_grid;
 mod demo_problems;
+mod demo_requests;
 mod demo_subsidies;
 mod exchange;
 mod serve;

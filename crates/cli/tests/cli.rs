@@ -126,6 +126,9 @@ async fn migrate_demo_and_audit_verify() {
         "handler",
         "supervisor",
         "service",
+        "handler-tax",
+        "handler-industry",
+        "qiye",
     ] {
         assert!(out.contains(login), "{login} missing from {out}");
     }

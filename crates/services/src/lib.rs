@@ -19,4 +19,5 @@
 //! [`yiwang_cases`].
 
 pub mod contracts;
+pub mod requests;
 pub mod subsidies;

@@ -17,7 +17,8 @@
 //! [`residents`]; the grid indicators and the data-quality detector read
 //! through [`kpi`]; the staff's patrols, visits and attendance by
 //! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
-//! register of collective contracts by [`contracts`].
+//! register of collective contracts by [`contracts`]; enterprise
+//! requests (政企通) by [`requests`].
 
 pub mod audit;
 pub mod cases;
@@ -29,6 +30,7 @@ pub mod grid;
 pub mod kpi;
 pub mod model;
 pub mod problems;
+pub mod requests;
 pub mod residents;
 #[cfg(feature = "sql")]
 pub mod sql_rows;
@@ -46,6 +48,7 @@ pub use grid::GridStore;
 pub use kpi::KpiStore;
 pub use model::*;
 pub use problems::ProblemStore;
+pub use requests::RequestStore;
 pub use residents::ResidentStore;
 pub use subsidies::SubsidyStore;
 
@@ -158,6 +161,7 @@ pub trait Store:
     + DutyStore
     + SubsidyStore
     + ContractStore
+    + RequestStore
     + Send
     + Sync
     + 'static

@@ -36,6 +36,7 @@ mod exchange;
 mod grid;
 mod kpi;
 mod problems;
+mod requests;
 mod residents;
 mod subsidies;
 
@@ -46,6 +47,7 @@ pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
 pub use self::problems::*;
+pub use self::requests::*;
 pub use self::residents::*;
 pub use self::subsidies::*;
 
@@ -162,6 +164,8 @@ macro_rules! store_tests {
             duties_are_counted_per_grid_day_and_subject,
             subsidies_are_claimed_once_a_year_and_decided_per_line,
             contracts_are_registered_listed_and_counted,
+            requests_are_routed_answered_rated_and_audited,
+            requests_are_listed_searched_and_counted,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

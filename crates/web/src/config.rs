@@ -43,6 +43,8 @@ pub struct Config {
     /// Collective contracts: how long before its end a contract is listed
     /// for renewal.
     pub services_contracts: yiwang_services::contracts::ContractsConfig,
+    /// Enterprise requests: the handlers' departments, the rules file.
+    pub services_requests: crate::services::requests::RequestsConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -138,6 +140,7 @@ impl Default for Config {
             grid_duties: crate::grid::duties::DutiesConfig::default(),
             services_subsidies: yiwang_services::subsidies::SubsidyConfig::default(),
             services_contracts: yiwang_services::contracts::ContractsConfig::default(),
+            services_requests: crate::services::requests::RequestsConfig::default(),
         }
     }
 }

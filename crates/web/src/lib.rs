@@ -59,6 +59,8 @@ pub struct AppState {
     pub grid_map: Arc<grid::data::MapCache>,
     /// The grid event workflow and its public form's rate limit.
     pub events: Arc<cases::Events>,
+    /// The kinds of enterprise request, their departments and time limits.
+    pub requests: Arc<yiwang_services::requests::RequestRules>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -87,6 +89,7 @@ impl AppState {
         Ok(AppState {
             desk: exchange::desk::Desk::new(store.clone(), clock.clone()),
             events: Arc::new(cases::Events::new(&config.grid_events, calendar.clone())?),
+            requests: services::requests::load_rules(&config.services_requests)?,
             calendar: Arc::new(calendar),
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),

@@ -51,6 +51,7 @@ mod grid;
 mod kpi;
 mod migrate;
 mod problems;
+mod requests;
 mod residents;
 mod subsidies;
 use yiwang_store::sql_rows as rows;

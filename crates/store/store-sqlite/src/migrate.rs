@@ -70,6 +70,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0012_grid_kpi_indexes.sql"),
     ),
     (
+        13,
+        "services requests",
+        include_str!("../migrations/0013_services_requests.sql"),
+    ),
+    (
         14,
         "worker services",
         include_str!("../migrations/0014_worker_services.sql"),

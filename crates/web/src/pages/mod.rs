@@ -258,6 +258,11 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
         intro: "面向企业的政企通诉求办理和工信E通服务，面向职工的新型学徒制、集体协商和网上调解。",
         links: &[
             (
+                "/services/requests",
+                "政企通 · 企业诉求",
+                "企业在线提交诉求，分派到责任部门限时答复，企业评价；诉求对接超市",
+            ),
+            (
                 "/services/subsidies",
                 "新型学徒制补贴",
                 "企业登记学徒、按年度申报补贴，人社部门逐人审核并生成发放名单",

@@ -2,6 +2,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`requests`] | enterprise requests (政企通 诉求): submit, route to departments, answer, rate; the matching board, the escalation list, the departments' indicators |
 //! | [`subsidies`] | apprenticeship subsidies (新型学徒制补贴): apprentices, claims, review per line, the payment list (XLSX) |
 //! | [`contracts`] | collective contracts (集体合同): the register, renewal reminders, the coverage report (XLSX) |
 //!
@@ -9,13 +10,14 @@
 //! store calls and rows into pages.
 
 pub mod contracts;
+pub mod requests;
 pub mod subsidies;
 
 use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    contracts_routes(subsidies_routes(r))
+    contracts_routes(subsidies_routes(requests::routes(r)))
 }
 
 /// The collective contracts' routes ([`contracts`]).

@@ -13,6 +13,7 @@ mod grid_kpi;
 mod grid_quality;
 mod residents;
 mod services_contracts;
+mod services_requests;
 mod services_subsidies;
 
 /// Who may use a route, as the test expects it.
@@ -72,6 +73,7 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(grid_kpi::ROUTES);
     all.extend_from_slice(grid_quality::ROUTES);
     all.extend_from_slice(grid_duties::ROUTES);
+    all.extend_from_slice(services_requests::ROUTES);
     all.extend_from_slice(services_subsidies::ROUTES);
     all.extend_from_slice(services_contracts::ROUTES);
     all
