@@ -342,14 +342,49 @@ pub async fn report(
         PeriodKind::Year => KpiGroup::Month,
         _ => KpiGroup::Day,
     };
-    let (by_grid_category, by_day) = if group.prefix_len().is_some() {
-        let (cells, days) = (query(KpiGroup::GridCategory), query(steps));
-        let (a, b) =
-            tokio::try_join!(app.store.case_counts(&cells), app.store.case_counts(&days),)?;
-        (Some(a), b)
-    } else {
-        (None, app.store.case_counts(&query(steps)).await?)
+    let login_days = period.login_days(now, app.events.workflow.calendar());
+    let days = login_days.len() as i64;
+    // The whole scope's login rate counts each person once.
+    let whole_group = match under.as_deref().map(str::len) {
+        Some(15) => KpiGroup::Grid,
+        Some(12) => KpiGroup::Community,
+        Some(9) => KpiGroup::Street,
+        _ => KpiGroup::District,
     };
+    // For levels every part is read at once, each on its own reader.
+    let (by_grid_category, by_day, level_logins, whole_logins, duty, names) =
+        if group.prefix_len().is_some() {
+            let (cells, trend_query) = (query(KpiGroup::GridCategory), query(steps));
+            let (cells, trend, logins, whole, duty, names) = tokio::try_join!(
+                async { Ok::<_, AppError>(app.store.case_counts(&cells).await?) },
+                async { Ok(app.store.case_counts(&trend_query).await?) },
+                async {
+                    Ok(app
+                        .store
+                        .login_counts(group, &login_days, under.as_deref())
+                        .await?)
+                },
+                async {
+                    Ok(app
+                        .store
+                        .login_counts(whole_group, &login_days, under.as_deref())
+                        .await?)
+                },
+                async {
+                    super::duties::completion(app, &period, group, under.as_deref())
+                        .await
+                        .map(Some)
+                },
+                names(app),
+            )?;
+            (Some(cells), trend, logins, Some(whole), duty, names)
+        } else {
+            let (trend, names) = tokio::try_join!(
+                async { Ok::<_, AppError>(app.store.case_counts(&query(steps)).await?) },
+                names(app),
+            )?;
+            (None, trend, Vec::new(), None, None, names)
+        };
     let (rows, category_rows) = match (&by_grid_category, group.prefix_len()) {
         (Some(cells), Some(n)) => fold_grid_category(cells, n),
         _ => (
@@ -357,19 +392,10 @@ pub async fn report(
             app.store.case_counts(&query(KpiGroup::Category)).await?,
         ),
     };
-    let login_days = period.login_days(now, app.events.workflow.calendar());
-    let days = login_days.len() as i64;
-    let logins: BTreeMap<String, LoginCounts> = if group.prefix_len().is_some() {
-        app.store
-            .login_counts(group, &login_days, under.as_deref())
-            .await?
-            .into_iter()
-            .map(|l| (l.key.clone(), l))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
-    let names = names(app).await?;
+    let logins: BTreeMap<String, LoginCounts> = level_logins
+        .into_iter()
+        .map(|l| (l.key.clone(), l))
+        .collect();
     let workflow = &app.events.workflow;
     let name_of = |key: &str| -> String {
         match group {
@@ -403,32 +429,17 @@ pub async fn report(
             KpiLine::new(key.clone(), name_of(key), c, login_rate(l, days))
         })
         .collect();
-    // The whole scope counts each person once.
-    let whole = if group.prefix_len().is_some() {
-        let whole_group = match under.as_deref().map(str::len) {
-            Some(15) => KpiGroup::Grid,
-            Some(12) => KpiGroup::Community,
-            Some(9) => KpiGroup::Street,
-            _ => KpiGroup::District,
-        };
-        let l = app
-            .store
-            .login_counts(whole_group, &login_days, under.as_deref())
-            .await?;
+    let whole = whole_logins.map(|l| {
         let mut sum = LoginCounts::default();
         for x in &l {
             sum.staff += x.staff;
             sum.login_days += x.login_days;
         }
         login_rate(Some(&sum), days)
-    } else {
-        None
-    };
-    let mut total = KpiLine::new(String::new(), "合计".to_owned(), &all, whole);
+    });
+    let mut total = KpiLine::new(String::new(), "合计".to_owned(), &all, whole.flatten());
     let mut lines = lines;
-    if group.prefix_len().is_some() {
-        let (duty, duty_total) =
-            super::duties::completion(app, &period, group, under.as_deref()).await?;
+    if let Some((duty, duty_total)) = duty {
         for l in &mut lines {
             l.duty = duty.get(&l.key).copied().unwrap_or_default();
         }
