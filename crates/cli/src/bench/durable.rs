@@ -229,6 +229,15 @@ enum Design {
 const PACED_RATE: u32 = 50_000;
 
 impl Design {
+    /// The name `--load` gives it.
+    fn name(self) -> &'static str {
+        match self {
+            Design::Desk => "desk",
+            Design::PerBid => "per-bid",
+            Design::Paced => "paced",
+        }
+    }
+
     fn code(self, backend: Backend) -> &'static str {
         match (backend, self) {
             (Backend::Sqlite, Design::Desk) => "sqlite_desk",
@@ -259,10 +268,11 @@ async fn measure_backend(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     for &listings in &options.listings {
-        let mut per_second = [0.0; 3];
+        let mut per_second = [None; 3];
         for (i, design) in [Design::Desk, Design::PerBid, Design::Paced]
             .into_iter()
             .enumerate()
+            .filter(|(_, d)| options.loads.contains(&d.name()))
         {
             eprintln!(
                 "准备中：{}，{}，{listings} 宗挂牌……",
@@ -303,16 +313,18 @@ async fn measure_backend(
                         .join("，")
                 ));
             }
-            per_second[i] = row.per_second;
+            per_second[i] = Some(row.per_second);
             report.rows.push(row);
         }
-        report.notes.push(format!(
-            "{}，{listings} 宗挂牌：交易台每秒确认 {} 笔，为每笔一个事务（{} 笔）的 {}。",
-            backend.name(),
-            grouped(per_second[0].round() as u64),
-            grouped(per_second[1].round() as u64),
-            ratio(per_second[0], per_second[1])
-        ));
+        if let [Some(desk), Some(per_bid), _] = per_second {
+            report.notes.push(format!(
+                "{}，{listings} 宗挂牌：交易台每秒确认 {} 笔，为每笔一个事务（{} 笔）的 {}。",
+                backend.name(),
+                grouped(desk.round() as u64),
+                grouped(per_bid.round() as u64),
+                ratio(desk, per_bid)
+            ));
+        }
     }
     Ok(())
 }

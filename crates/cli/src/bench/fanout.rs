@@ -452,6 +452,7 @@ mod tests {
             postgres_url: None,
             watchers: 1,
             listings: vec![1],
+            loads: super::super::DURABLE_LOADS.to_vec(),
         };
         assert_eq!(bid_count(&options(0.01)), 5);
         assert_eq!(bid_count(&options(1.0)), 10);

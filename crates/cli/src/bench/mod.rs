@@ -68,6 +68,10 @@ pub enum BenchAction {
         /// three when absent.
         #[arg(long = "listings", value_name = "N", value_parser = parse_listings)]
         listings: Vec<usize>,
+        /// Only these loads of the durable section (`desk`, `per-bid`,
+        /// `paced`); may be given more than once. All three when absent.
+        #[arg(long = "load", value_name = "NAME", value_parser = parse_load)]
+        loads: Vec<&'static str>,
     },
     /// Measures the grids: which grid holds a point, in process, over HTTP
     /// and in PostGIS (one query per point and one join of every point),
@@ -133,6 +137,13 @@ fn parse_listings(text: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{text:?} 不是可选的挂牌数：应为 1、100 或 1000"))
 }
 
+fn parse_load(text: &str) -> Result<&'static str, String> {
+    DURABLE_LOADS
+        .into_iter()
+        .find(|l| *l == text)
+        .ok_or_else(|| format!("{text:?} 不是可选的负载：应为 {}", DURABLE_LOADS.join("、")))
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
@@ -144,6 +155,8 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 
 /// Qualified bidders per listing.
 const BIDDERS: usize = 50;
+/// The durable section's loads, by the names `--load` takes.
+const DURABLE_LOADS: [&str; 3] = ["desk", "per-bid", "paced"];
 /// Concurrent listings measured.
 const LISTING_COUNTS: [usize; 3] = [1, 100, 1_000];
 
@@ -160,6 +173,8 @@ pub struct Options {
     pub watchers: usize,
     /// The numbers of concurrent listings measured, from [`LISTING_COUNTS`].
     pub listings: Vec<usize>,
+    /// The durable section's loads measured, from [`DURABLE_LOADS`].
+    pub loads: Vec<&'static str>,
 }
 
 /// One measurement.
@@ -244,7 +259,7 @@ const SECTIONS: &[Section] = &[
 ];
 
 pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
-    let (engine_only, only, seconds, json, postgres_url, skip_postgres, watchers, listings) =
+    let (engine_only, only, seconds, json, postgres_url, skip_postgres, watchers, listings, loads) =
         match action {
             BenchAction::Exchange {
                 engine_only,
@@ -255,6 +270,7 @@ pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
                 skip_postgres,
                 watchers,
                 listings,
+                loads,
             } => (
                 engine_only,
                 sections,
@@ -264,6 +280,7 @@ pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
                 skip_postgres,
                 watchers,
                 listings,
+                loads,
             ),
             BenchAction::SseWatchers { url, watchers } => {
                 return sse::watch(&url, watchers as usize)
@@ -300,6 +317,14 @@ pub fn run(action: BenchAction) -> anyhow::Result<ExitCode> {
             LISTING_COUNTS
                 .into_iter()
                 .filter(|n| listings.contains(n))
+                .collect()
+        },
+        loads: if loads.is_empty() {
+            DURABLE_LOADS.to_vec()
+        } else {
+            DURABLE_LOADS
+                .into_iter()
+                .filter(|l| loads.contains(l))
                 .collect()
         },
     };
@@ -534,6 +559,17 @@ mod tests {
         assert_eq!(nanos(12_500_000.0), "12.50 ms");
         assert_eq!(width("负载"), 4);
         assert_eq!(width("p50"), 3);
+    }
+
+    #[test]
+    fn loads_and_listing_counts_are_checked_by_name() {
+        assert_eq!(parse_load("paced"), Ok("paced"));
+        assert_eq!(parse_load("per-bid"), Ok("per-bid"));
+        assert!(parse_load("fast")
+            .unwrap_err()
+            .contains("desk、per-bid、paced"));
+        assert_eq!(parse_listings("1000"), Ok(1_000));
+        assert!(parse_listings("10").is_err());
     }
 
     #[test]
