@@ -618,7 +618,7 @@ async fn append_expected<'a>(
     sqlx::query(
         "INSERT INTO listing_events (listing_id, seq, at, kind, payload, prev_hash, hash) \
          SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, \
-         e.value ->> 5, e.value ->> 6 FROM json_each(?1) AS e ORDER BY e.key; \
+         e.value ->> 5, e.value ->> 6 FROM json_each(?1) AS e; \
          INSERT INTO listing_participants (listing_id, enterprise_id, role) \
          SELECT p.value ->> 0, p.value ->> 1, p.value ->> 2 FROM json_each(?2) AS p \
          WHERE true ON CONFLICT DO NOTHING;",
