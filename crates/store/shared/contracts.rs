@@ -203,4 +203,18 @@ impl ContractStore for Backend {
         tx.commit().await.map_err(db)?;
         rows.into_iter().map(CoverageRow::try_from).collect()
     }
+
+    async fn contract_facts(&self, from: i64, to: i64) -> StoreResult<Vec<ContractFact>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT signed_on, scope, kind FROM collective_contracts WHERE signed_on >= ",
+        );
+        q.push_bind(from)
+            .push(" AND signed_on < ")
+            .push_bind(to)
+            .push(" ORDER BY signed_on");
+        let mut tx = read(self).await?;
+        let rows: Vec<ContractFact> = q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows)
+    }
 }

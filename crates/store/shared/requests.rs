@@ -428,4 +428,18 @@ impl RequestStore for Backend {
         tx.commit().await.map_err(db)?;
         Ok(rows)
     }
+
+    async fn request_facts(&self, from: i64, to: i64) -> StoreResult<Vec<RequestFact>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT submitted_at, state, category FROM services_requests WHERE submitted_at >= ",
+        );
+        q.push_bind(from)
+            .push(" AND submitted_at < ")
+            .push_bind(to)
+            .push(" ORDER BY submitted_at");
+        let mut tx = read(self).await?;
+        let rows: Vec<RequestFact> = q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows)
+    }
 }

@@ -465,4 +465,18 @@ impl SubsidyStore for Backend {
         tx.commit().await.map_err(db)?;
         rows.into_iter().map(PaymentLine::try_from).collect()
     }
+
+    async fn subsidy_facts(&self, year: i32) -> StoreResult<Vec<SubsidyFact>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT c.submitted_at, l.level, l.status, l.amount_fen \
+             FROM subsidy_claim_lines l JOIN subsidy_claims c ON c.id = l.claim_id \
+             WHERE l.year = ",
+        );
+        q.push_bind(i64::from(year))
+            .push(" ORDER BY c.submitted_at");
+        let mut tx = read(self).await?;
+        let rows: Vec<SubsidyFact> = q.build_query_as().fetch_all(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows)
+    }
 }

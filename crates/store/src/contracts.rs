@@ -131,6 +131,22 @@ pub trait ContractStore: Send + Sync {
 
     /// Every enterprise covered by a contract in force on `day` (µs).
     async fn coverage_rows(&self, day: i64) -> StoreResult<Vec<CoverageRow>>;
+
+    /// What the dashboards count of the contracts signed in `[from, to)`
+    /// (µs), oldest first.
+    async fn contract_facts(&self, from: i64, to: i64) -> StoreResult<Vec<ContractFact>>;
+}
+
+/// A contract as the dashboards count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sql", derive(sqlx::FromRow))]
+pub struct ContractFact {
+    /// The day of signing (its first instant, µs).
+    pub signed_on: i64,
+    /// `enterprise` or `industry`.
+    pub scope: String,
+    /// `collective` or `wage`.
+    pub kind: String,
 }
 
 /// Rows as the SQL backends read them.

@@ -216,6 +216,20 @@ pub trait RequestStore: Send + Sync {
 
     /// Open requests per category (the board's tabs).
     async fn open_requests_by_category(&self) -> StoreResult<Vec<(String, i64)>>;
+
+    /// What the dashboards count of each request submitted in
+    /// `[from, to)` (µs), oldest first.
+    async fn request_facts(&self, from: i64, to: i64) -> StoreResult<Vec<RequestFact>>;
+}
+
+/// A request as the dashboards count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sql", derive(sqlx::FromRow))]
+pub struct RequestFact {
+    pub submitted_at: i64,
+    /// `open`, `answered` or `rated`.
+    pub state: String,
+    pub category: String,
 }
 
 /// Row types shared by the SQL backends.

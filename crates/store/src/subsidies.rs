@@ -267,6 +267,23 @@ pub trait SubsidyStore: Send + Sync {
 
     /// The approved lines of `year`, by enterprise.
     async fn payment_list(&self, year: i32) -> StoreResult<Vec<PaymentLine>>;
+
+    /// What the dashboards count of every line claimed for `year`, by the
+    /// claim's submission.
+    async fn subsidy_facts(&self, year: i32) -> StoreResult<Vec<SubsidyFact>>;
+}
+
+/// A claim line as the dashboards count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sql", derive(sqlx::FromRow))]
+pub struct SubsidyFact {
+    /// The claim's submission, µs.
+    pub submitted_at: i64,
+    /// `intermediate`, `advanced` or `technician`.
+    pub level: String,
+    /// `pending`, `approved` or `refused`.
+    pub status: String,
+    pub amount_fen: i64,
 }
 
 /// Rows as the SQL backends read them.

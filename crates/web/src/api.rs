@@ -13,6 +13,7 @@ use crate::exchange::{bank, notice_api, results};
 use crate::grid::api as grid_api;
 use crate::grid::residents as grid_residents;
 use crate::pages::admin;
+use crate::services::stats;
 
 /// The OpenAPI description of `/api/v1`.
 #[derive(Debug, OpenApi)]
@@ -34,6 +35,7 @@ use crate::pages::admin;
         grid_api::lookup,
         grid_api::geojson,
         grid_residents::api_create,
+        stats::api_stats,
     ),
     components(schemas(
         bank::DepositArrival,
@@ -68,6 +70,14 @@ use crate::pages::admin;
         grid_api::GridLookupData,
         grid_residents::ResidentRequest,
         grid_residents::ResidentCreated,
+        stats::ServiceStats,
+        stats::RequestFigures,
+        stats::Count,
+        stats::DepartmentFigures,
+        stats::SubsidyFigures,
+        stats::LevelFigures,
+        stats::ContractFigures,
+        stats::CoverageFigures,
         ErrorBody,
         ErrorDetail,
         FieldErrorView,
@@ -79,6 +89,7 @@ use crate::pages::admin;
         (name = "bank", description = "银行保证金到账通知（HMAC-SHA256 签名）"),
         (name = "grid", description = "网格开放数据：按经纬度（WGS84）或标准地址查询所在网格及网格长，全部网格边界（GeoJSON），无需登录"),
         (name = "grid_staff", description = "网格工作人员接口：居民登记（需登录，仅限本人所在网格）"),
+        (name = "services", description = "企业与职工服务开放数据：按年、按月统计的诉求、学徒补贴、集体合同等数字，不含个人和企业信息，无需登录"),
     )
 )]
 pub struct ApiDoc;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{admin_ctx, assert_chain, detail, expect_conflict, T0};
-use crate::contracts::{ContractQuery, CoveredEnterprise, NewContract};
+use crate::contracts::{ContractFact, ContractQuery, CoveredEnterprise, NewContract};
 use crate::{Page, Store};
 
 const DAY: i64 = 86_400_000_000;
@@ -154,6 +154,26 @@ pub async fn contracts_are_registered_listed_and_counted(store: Arc<dyn Store>) 
     assert_eq!(rows.len(), 3);
     assert_eq!(rows.iter().map(|r| r.employees).sum::<i64>(), 318);
     assert!(s.coverage_rows(T0 + 900 * DAY).await.unwrap().is_empty());
+
+    // The dashboards' facts: signed in the window (each signed a day
+    // before it starts), oldest first.
+    let fact = |signed_on: i64, scope: &str, kind: &str| ContractFact {
+        signed_on,
+        scope: scope.to_owned(),
+        kind: kind.to_owned(),
+    };
+    assert_eq!(
+        s.contract_facts(T0 - DAY, T0 + DAY).await.unwrap(),
+        vec![
+            fact(T0 - DAY, "enterprise", "collective"),
+            fact(T0, "industry", "wage"),
+        ]
+    );
+    assert_eq!(
+        s.contract_facts(T0 - DAY, T0).await.unwrap(),
+        vec![fact(T0 - DAY, "enterprise", "collective")],
+        "half-open"
+    );
 
     let chain = assert_chain(s).await;
     let actions: Vec<&str> = chain

@@ -13,7 +13,7 @@ use super::{
     admin_ctx, assert_chain, audit_total, detail, expect_conflict, expect_not_found,
     new_enterprise, new_user, public_ctx, T0,
 };
-use crate::requests::{NewPart, NewRequest, PartQuery, ReplyOutcome, RequestQuery};
+use crate::requests::{NewPart, NewRequest, PartQuery, ReplyOutcome, RequestFact, RequestQuery};
 use crate::{AuditQuery, Page, Store};
 
 const DAY: i64 = 86_400_000_000;
@@ -465,6 +465,26 @@ pub async fn requests_are_listed_searched_and_counted(store: Arc<dyn Store>) {
         by_cat,
         vec![("financing".to_owned(), 1), ("tax".to_owned(), 1)]
     );
+
+    // The dashboards' facts: submitted in the window, oldest first.
+    let fact = |at: i64, state: &str, category: &str| RequestFact {
+        submitted_at: at,
+        state: state.to_owned(),
+        category: category.to_owned(),
+    };
+    assert_eq!(
+        s.request_facts(T0, T0 + 3).await.unwrap(),
+        vec![
+            fact(T0, "open", "tax"),
+            fact(T0 + 1, "open", "financing"),
+            fact(T0 + 2, "answered", "talent"),
+        ]
+    );
+    assert_eq!(
+        s.request_facts(T0 + 1, T0 + 2).await.unwrap(),
+        vec![fact(T0 + 1, "open", "financing")]
+    );
+    assert!(s.request_facts(T0 + 3, T0 + DAY).await.unwrap().is_empty());
 
     // Parts: overdue ones, and those assigned in a window.
     let overdue = s

@@ -345,6 +345,33 @@ pub async fn subsidies_are_claimed_once_a_year_and_decided_per_line(store: Arc<d
     );
     assert!(s.payment_list(2024).await.unwrap().is_empty());
 
+    // The dashboards' facts: every line of the year's claims, by the
+    // claim's submission.
+    let facts = s.subsidy_facts(2025).await.unwrap();
+    let mut seen: Vec<(i64, &str, &str, i64)> = facts
+        .iter()
+        .map(|f| {
+            (
+                f.submitted_at,
+                f.level.as_str(),
+                f.status.as_str(),
+                f.amount_fen,
+            )
+        })
+        .collect();
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "oldest first");
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (T0, "technician", "pending", 800_000),
+            (T0 + 2, "intermediate", "approved", 400_000),
+            (T0 + 2, "technician", "refused", 800_000),
+        ]
+    );
+    assert_eq!(s.subsidy_facts(2024).await.unwrap().len(), 1);
+    assert!(s.subsidy_facts(2023).await.unwrap().is_empty());
+
     let records = s
         .audit_query(
             &AuditQuery {

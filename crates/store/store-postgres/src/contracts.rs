@@ -9,7 +9,8 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use yiwang_store::contracts::rows::{ContractRow, CoverageRowRow};
 use yiwang_store::contracts::{
-    sql, Contract, ContractQuery, ContractStore, CoverageRow, CoveredEnterprise, NewContract,
+    sql, Contract, ContractFact, ContractQuery, ContractStore, CoverageRow, CoveredEnterprise,
+    NewContract,
 };
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 

@@ -8,8 +8,8 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use yiwang_store::requests::rows::{PartLineDb, PartRowDb, RequestRowDb, REQUEST_COLUMNS};
 use yiwang_store::requests::{
-    NewPart, NewRequest, PartLine, PartQuery, PartRow, ReplyOutcome, RequestDetail, RequestQuery,
-    RequestRow, RequestStore,
+    NewPart, NewRequest, PartLine, PartQuery, PartRow, ReplyOutcome, RequestDetail, RequestFact,
+    RequestQuery, RequestRow, RequestStore,
 };
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 

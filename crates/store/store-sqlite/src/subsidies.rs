@@ -9,7 +9,7 @@ use uuid::Uuid;
 use yiwang_store::subsidies::rows::{ApprenticeRow, ClaimLineRow, ClaimRow, PaymentRow};
 use yiwang_store::subsidies::{
     sql, Apprentice, ApprenticeQuery, Certificate, Claim, ClaimLine, ClaimQuery, LineDecision,
-    NewApprentice, NewClaim, PaymentLine, SubsidyStore,
+    NewApprentice, NewClaim, PaymentLine, SubsidyFact, SubsidyStore,
 };
 use yiwang_store::{AuditCtx, NewAudit, Page, Paged, StoreError, StoreResult};
 

@@ -272,6 +272,11 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
                 "集体合同",
                 "企业和行业集体合同、工资专项集体协议登记，到期提醒和覆盖情况统计",
             ),
+            (
+                "/services/dashboard",
+                "服务数据看板",
+                "各项服务按年、按月统计的图表和 Excel（工作人员）；同样的数据以 JSON 公开",
+            ),
         ],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",

@@ -495,7 +495,13 @@ async fn coverage_on(app: &AppState, q: &CoverageQuery) -> Result<(Date, Coverag
             AppError::field("on", "日期格式不正确：应为“年-月-日”，例如 2020-09-30")
         })?,
     };
-    let rows = app.store.coverage_rows(day_start(on)).await?;
+    Ok((on, coverage_at(app, day_start(on)).await?))
+}
+
+/// The coverage of the contracts in force at `day` (a day's first
+/// instant, µs).
+pub(crate) async fn coverage_at(app: &AppState, day: i64) -> Result<Coverage, AppError> {
+    let rows = app.store.coverage_rows(day).await?;
     let lines: Vec<CoverageLine> = rows
         .into_iter()
         .filter_map(|r| {
@@ -508,7 +514,7 @@ async fn coverage_on(app: &AppState, q: &CoverageQuery) -> Result<(Date, Coverag
             })
         })
         .collect();
-    Ok((on, coverage(&lines)))
+    Ok(coverage(&lines))
 }
 
 /// One row of the report as shown: what, contracts, enterprises, employees.

@@ -5,19 +5,38 @@
 //! | [`requests`] | enterprise requests (政企通 诉求): submit, route to departments, answer, rate; the matching board, the escalation list, the departments' indicators |
 //! | [`subsidies`] | apprenticeship subsidies (新型学徒制补贴): apprentices, claims, review per line, the payment list (XLSX) |
 //! | [`contracts`] | collective contracts (集体合同): the register, renewal reminders, the coverage report (XLSX) |
+//! | [`stats`] | the year's figures of every service: the dashboard (charts, XLSX) and the open JSON |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
 //! store calls and rows into pages.
 
 pub mod contracts;
 pub mod requests;
+pub mod stats;
 pub mod subsidies;
 
 use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    contracts_routes(subsidies_routes(requests::routes(r)))
+    stats_routes(contracts_routes(subsidies_routes(requests::routes(r))))
+}
+
+/// The figures' routes ([`stats`]).
+fn stats_routes(r: Routes) -> Routes {
+    use stats::DASHBOARD_READERS;
+    use Access::{Public, Roles};
+    r.get(
+        "/services/dashboard",
+        Roles(DASHBOARD_READERS),
+        stats::dashboard,
+    )
+    .get(
+        "/services/dashboard.xlsx",
+        Roles(DASHBOARD_READERS),
+        stats::dashboard_xlsx,
+    )
+    .get("/api/v1/services/stats", Public, stats::api_stats)
 }
 
 /// The collective contracts' routes ([`contracts`]).

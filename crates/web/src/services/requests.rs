@@ -1183,6 +1183,20 @@ impl KpiLine {
 
 /// The indicators of the parts assigned in the month, judged now.
 async fn kpi_lines(app: &AppState, from: i64, to: i64) -> Result<Vec<KpiLine>, AppError> {
+    Ok(department_kpis_between(app, from, to)
+        .await?
+        .iter()
+        .map(|k| KpiLine::of(&app.requests, k))
+        .collect())
+}
+
+/// Each department's indicators over the parts assigned in `[from, to)`
+/// (µs), judged now.
+pub(crate) async fn department_kpis_between(
+    app: &AppState,
+    from: i64,
+    to: i64,
+) -> Result<Vec<DeptKpi>, AppError> {
     let parts = app
         .store
         .request_parts(&PartQuery {
@@ -1203,10 +1217,7 @@ async fn kpi_lines(app: &AppState, from: i64, to: i64) -> Result<Vec<KpiLine>, A
             rating: p.rating.and_then(|r| u8::try_from(r).ok()),
         })
         .collect();
-    Ok(department_kpis(&app.requests, &facts, now(app))
-        .iter()
-        .map(|k| KpiLine::of(&app.requests, k))
-        .collect())
+    Ok(department_kpis(&app.requests, &facts, now(app)))
 }
 
 #[derive(Template)]

@@ -14,6 +14,7 @@ mod grid_quality;
 mod residents;
 mod services_contracts;
 mod services_requests;
+mod services_stats;
 mod services_subsidies;
 
 /// Who may use a route, as the test expects it.
@@ -76,5 +77,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(services_requests::ROUTES);
     all.extend_from_slice(services_subsidies::ROUTES);
     all.extend_from_slice(services_contracts::ROUTES);
+    all.extend_from_slice(services_stats::ROUTES);
     all
 }
