@@ -15,6 +15,7 @@ mod residents;
 mod services_contracts;
 mod services_requests;
 mod services_subsidies;
+mod services_visits;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,5 +77,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(services_requests::ROUTES);
     all.extend_from_slice(services_subsidies::ROUTES);
     all.extend_from_slice(services_contracts::ROUTES);
+    all.extend_from_slice(services_visits::ROUTES);
     all
 }
