@@ -78,17 +78,20 @@ fn parse_id(id: &str) -> Result<Uuid, AppError> {
 }
 
 /// The enterprise, when the viewer may open its page: its own accounts,
-/// service staff and admin. Anyone else is refused (403), whether or not
-/// the enterprise exists.
+/// service staff and admin; anyone else is refused (403). An unknown
+/// enterprise is not found (404).
 async fn enterprise_for(app: &AppState, viewer: &Viewer, id: &str) -> Result<Enterprise, AppError> {
     let user = &viewer.require()?.user;
-    let id = parse_id(id)?;
+    let e = app
+        .store
+        .enterprise(parse_id(id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
     match user.role {
-        Role::ServiceStaff | Role::Admin => {}
-        Role::Bidder if user.enterprise_id == Some(id) => {}
-        _ => return Err(AppError::Forbidden),
+        Role::ServiceStaff | Role::Admin => Ok(e),
+        Role::Bidder if user.enterprise_id == Some(e.id) => Ok(e),
+        _ => Err(AppError::Forbidden),
     }
-    app.store.enterprise(id).await?.ok_or(AppError::NotFound)
 }
 
 fn service_url(app: &AppState, id: Uuid) -> String {
@@ -494,7 +497,10 @@ pub async fn assign_staff(
                 if u.phone.as_deref().is_none_or(|p| p.trim().is_empty()) {
                     errors.push(FieldError::new(
                         "staff",
-                        format!("{} 没有登记联系电话，服务卡上需要电话，请先在账户管理中补充", u.display_name),
+                        format!(
+                            "{} 没有登记联系电话，服务卡上需要电话，请先在账户管理中补充",
+                            u.display_name
+                        ),
                     ));
                 } else if !chosen.contains(&u.id) {
                     chosen.push(u.id);
@@ -510,6 +516,8 @@ pub async fn assign_staff(
         return staff_page(&app, chrome, e, &chosen, errors).await;
     }
     let ctx = app.audit_ctx(&viewer, &addr);
-    app.store.assign_enterprise_staff(&ctx, e.id, chosen).await?;
+    app.store
+        .assign_enterprise_staff(&ctx, e.id, chosen)
+        .await?;
     Ok(Redirect::to(&format!("/services/enterprises/{}", e.id)).into_response())
 }

@@ -167,7 +167,11 @@ fn cards_routes(r: Routes) -> Routes {
     use Access::Roles;
     r.get("/services/enterprises", Roles(READERS), cards::list)
         .get("/services/enterprises/cards", Roles(READERS), cards::cards)
-        .get("/services/enterprises/mine", Roles(ENTERPRISES), cards::mine)
+        .get(
+            "/services/enterprises/mine",
+            Roles(ENTERPRISES),
+            cards::mine,
+        )
         .get("/services/enterprises/{id}", Roles(VIEWERS), cards::show)
         .get(
             "/services/enterprises/{id}/card",

@@ -242,7 +242,10 @@ pub async fn list(
         ),
         total: found.total,
         rows: found.items.iter().map(VisitLine::of).collect(),
-        states: VisitState::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        states: VisitState::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
         is_staff: user.role == Role::ServiceStaff,
         f,
     })
@@ -314,7 +317,10 @@ pub async fn create(
     let today = app.clock.now().shanghai_date();
     let mut errors = Vec::new();
     let enterprise = if form.enterprise.is_empty() {
-        errors.push(FieldError::new("enterprise", Problem::NoEnterprise.to_string()));
+        errors.push(FieldError::new(
+            "enterprise",
+            Problem::NoEnterprise.to_string(),
+        ));
         None
     } else {
         let code = form.enterprise.to_uppercase();
@@ -622,7 +628,14 @@ pub async fn record_form(
             })
             .collect(),
     };
-    record_page(&app, chrome, &d, form, staff_choices(&staff, &chosen), Vec::new())
+    record_page(
+        &app,
+        chrome,
+        &d,
+        form,
+        staff_choices(&staff, &chosen),
+        Vec::new(),
+    )
 }
 
 /// `POST /services/visits/{id}/record`
@@ -777,9 +790,7 @@ pub async fn convert(
         .await;
     match result {
         Ok(_) => {}
-        Err(StoreError::Conflict { .. }) => {
-            return Err(refused(Refusal::AlreadyConverted).into())
-        }
+        Err(StoreError::Conflict { .. }) => return Err(refused(Refusal::AlreadyConverted).into()),
         Err(e) => return Err(AppError::from(e).into()),
     }
     Ok(Redirect::to(&format!("/services/visits/{}?ok=convert", d.visit.id)).into_response())
