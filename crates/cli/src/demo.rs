@@ -199,6 +199,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     crate::demo_duties::load(app).await?;
     logins.extend(crate::demo_subsidies::load(app, &hash).await?);
     crate::demo_contracts::load(app).await?;
+    logins.extend(crate::demo_visits::load(app, &hash).await?);
     Ok(logins)
 }
 

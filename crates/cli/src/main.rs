@@ -15,6 +15,7 @@ mod demo_grid;
 mod demo_problems;
 mod demo_requests;
 mod demo_subsidies;
+mod demo_visits;
 mod exchange;
 mod serve;
 mod store;

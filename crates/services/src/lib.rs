@@ -11,6 +11,8 @@
 //! |---|---|
 //! | [`subsidies`] | apprenticeship subsidies: levels, amounts by year, eligibility, review decisions |
 //! | [`contracts`] | collective contracts: levels and kinds, terms, renewal, coverage counted once |
+//! | [`requests`] | enterprise requests: kinds, routing to departments, time limits, indicators |
+//! | [`visits`] | enterprise visits (千企询访): plans, records, findings turned into requests, the correction window, years |
 //!
 //! Like the other domain crates this one knows nothing of HTTP or SQL:
 //! each module holds a service's types, its validation and its rules, and
@@ -21,3 +23,4 @@
 pub mod contracts;
 pub mod requests;
 pub mod subsidies;
+pub mod visits;

@@ -93,61 +93,72 @@ fn push_filters(q: &mut QueryBuilder<'_, Db>, query: &RequestQuery) {
     }
 }
 
+/// Numbers and stores a request with its parts and its `request.submit`
+/// record, in the caller's transaction (a visit's finding turned into a
+/// request is stored with its link in one).
+pub(crate) async fn insert_request(
+    tx: &mut Tx,
+    ctx: &AuditCtx,
+    request: &NewRequest,
+) -> StoreResult<RequestRow> {
+    let prefix = number_prefix(request.submitted_at);
+    let mut counter =
+        QueryBuilder::<Db>::new("INSERT INTO services_request_numbers (prefix, last) VALUES (");
+    counter.push_bind(prefix.clone()).push(
+        ", 1) ON CONFLICT (prefix) DO UPDATE SET last = services_request_numbers.last + 1 \
+         RETURNING last",
+    );
+    let n: i64 = counter
+        .build_query_scalar()
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+    let number = format!("{prefix}-{n:04}");
+    let mut q = QueryBuilder::<Db>::new(
+        "INSERT INTO services_requests (id, number, enterprise_id, enterprise_name, \
+         submitter_id, category, title, content, contact_name, contact_phone, share_contact, \
+         state, submitted_at) VALUES (",
+    );
+    let mut v = q.separated(", ");
+    v.push_bind(request.id.to_string())
+        .push_bind(number.clone())
+        .push_bind(request.enterprise_id.to_string())
+        .push_bind(request.enterprise_name.clone())
+        .push_bind(request.submitter_id.to_string())
+        .push_bind(request.category.clone())
+        .push_bind(request.title.clone())
+        .push_bind(request.content.clone())
+        .push_bind(request.contact_name.clone())
+        .push_bind(request.contact_phone.clone())
+        .push_bind(request.share_contact)
+        .push_bind("open")
+        .push_bind(request.submitted_at);
+    q.push(")");
+    q.build().execute(&mut **tx).await.map_err(db)?;
+    for part in &request.parts {
+        insert_part(tx, request.id, part).await?;
+    }
+    append_audit(
+        tx,
+        ctx,
+        NewAudit::new("request.submit", "request", request.id.to_string()).with_detail(json!({
+            "number": number,
+            "enterprise_id": request.enterprise_id,
+            "category": request.category,
+            "departments": request.parts.iter().map(|p| p.department.clone()).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    fetch_request(tx, request.id)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
 #[async_trait]
 impl RequestStore for Backend {
     async fn create_request(&self, ctx: &AuditCtx, request: NewRequest) -> StoreResult<RequestRow> {
         let mut tx = self.write().await?;
-        let prefix = number_prefix(request.submitted_at);
-        let mut counter =
-            QueryBuilder::<Db>::new("INSERT INTO services_request_numbers (prefix, last) VALUES (");
-        counter.push_bind(prefix.clone()).push(
-            ", 1) ON CONFLICT (prefix) DO UPDATE SET last = services_request_numbers.last + 1 \
-             RETURNING last",
-        );
-        let n: i64 = counter
-            .build_query_scalar()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-        let number = format!("{prefix}-{n:04}");
-        let mut q = QueryBuilder::<Db>::new(
-            "INSERT INTO services_requests (id, number, enterprise_id, enterprise_name, \
-             submitter_id, category, title, content, contact_name, contact_phone, share_contact, \
-             state, submitted_at) VALUES (",
-        );
-        let mut v = q.separated(", ");
-        v.push_bind(request.id.to_string())
-            .push_bind(number.clone())
-            .push_bind(request.enterprise_id.to_string())
-            .push_bind(request.enterprise_name.clone())
-            .push_bind(request.submitter_id.to_string())
-            .push_bind(request.category.clone())
-            .push_bind(request.title.clone())
-            .push_bind(request.content.clone())
-            .push_bind(request.contact_name.clone())
-            .push_bind(request.contact_phone.clone())
-            .push_bind(request.share_contact)
-            .push_bind("open")
-            .push_bind(request.submitted_at);
-        q.push(")");
-        q.build().execute(&mut *tx).await.map_err(db)?;
-        for part in &request.parts {
-            insert_part(&mut tx, request.id, part).await?;
-        }
-        append_audit(
-            &mut tx,
-            ctx,
-            NewAudit::new("request.submit", "request", request.id.to_string()).with_detail(json!({
-                "number": number,
-                "enterprise_id": request.enterprise_id,
-                "category": request.category,
-                "departments": request.parts.iter().map(|p| p.department.clone()).collect::<Vec<_>>(),
-            })),
-        )
-        .await?;
-        let row = fetch_request(&mut tx, request.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = insert_request(&mut tx, ctx, &request).await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }

@@ -18,7 +18,8 @@
 //! through [`kpi`]; the staff's patrols, visits and attendance by
 //! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
 //! register of collective contracts by [`contracts`]; enterprise
-//! requests (政企通) by [`requests`].
+//! requests (政企通) by [`requests`]; enterprise visits (千企询访) and the
+//! staff assigned to enterprises by [`visits`].
 
 pub mod audit;
 pub mod cases;
@@ -37,6 +38,7 @@ pub mod sql_rows;
 pub mod subsidies;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+pub mod visits;
 
 pub use audit::{AuditCtx, AuditQuery, AuditRecord, NewAudit};
 pub use cases::CaseStore;
@@ -51,6 +53,7 @@ pub use problems::ProblemStore;
 pub use requests::RequestStore;
 pub use residents::ResidentStore;
 pub use subsidies::SubsidyStore;
+pub use visits::VisitStore;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -162,6 +165,7 @@ pub trait Store:
     + SubsidyStore
     + ContractStore
     + RequestStore
+    + VisitStore
     + Send
     + Sync
     + 'static

@@ -39,6 +39,7 @@ mod problems;
 mod requests;
 mod residents;
 mod subsidies;
+mod visits;
 
 pub use self::cases::*;
 pub use self::contracts::*;
@@ -50,6 +51,7 @@ pub use self::problems::*;
 pub use self::requests::*;
 pub use self::residents::*;
 pub use self::subsidies::*;
+pub use self::visits::*;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -166,6 +168,9 @@ macro_rules! store_tests {
             contracts_are_registered_listed_and_counted,
             requests_are_routed_answered_rated_and_audited,
             requests_are_listed_searched_and_counted,
+            visits_are_planned_recorded_converted_and_audited,
+            visits_are_listed_covered_and_counted,
+            enterprise_staff_are_assigned_and_audited,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

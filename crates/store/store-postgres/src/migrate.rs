@@ -89,6 +89,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "case kpi months",
         include_str!("../migrations/0016_case_kpi_months.sql"),
     ),
+    (
+        17,
+        "services visits",
+        include_str!("../migrations/0017_services_visits.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

@@ -54,6 +54,7 @@ mod problems;
 mod requests;
 mod residents;
 mod subsidies;
+mod visits;
 use yiwang_store::sql_rows as rows;
 pub mod testing;
 

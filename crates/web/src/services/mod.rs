@@ -5,21 +5,27 @@
 //! | [`requests`] | enterprise requests (政企通 诉求): submit, route to departments, answer, rate; the matching board, the escalation list, the departments' indicators |
 //! | [`subsidies`] | apprenticeship subsidies (新型学徒制补贴): apprentices, claims, review per line, the payment list (XLSX) |
 //! | [`contracts`] | collective contracts (集体合同): the register, renewal reminders, the coverage report (XLSX) |
+//! | [`visits`] | enterprise visits (千企询访): plans, records, findings turned into requests, the year's coverage (XLSX) |
+//! | [`cards`] | the service card (工信E通 服务卡) and the enterprise's service page; assigned service staff |
 //! | [`stats`] | the year's figures of every service: the dashboard (charts, XLSX) and the open JSON |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
 //! store calls and rows into pages.
 
+pub mod cards;
 pub mod contracts;
 pub mod requests;
 pub mod stats;
 pub mod subsidies;
+pub mod visits;
 
 use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    stats_routes(contracts_routes(subsidies_routes(requests::routes(r))))
+    stats_routes(cards_routes(visits_routes(contracts_routes(
+        subsidies_routes(requests::routes(r)),
+    ))))
 }
 
 /// The figures' routes ([`stats`]).
@@ -139,5 +145,66 @@ fn subsidies_routes(r: Routes) -> Routes {
             "/services/subsidies/payments.xlsx",
             Roles(REVIEWERS),
             subsidies::payments_xlsx,
+        )
+}
+
+/// The enterprise visits' routes ([`visits`]).
+fn visits_routes(r: Routes) -> Routes {
+    use visits::{READERS, STAFF};
+    use Access::Roles;
+    r.get("/services/visits", Roles(READERS), visits::list)
+        .get("/services/visits/new", Roles(STAFF), visits::new_form)
+        .post("/services/visits", Roles(STAFF), visits::create)
+        .get(
+            "/services/visits/coverage",
+            Roles(READERS),
+            visits::coverage,
+        )
+        .get(
+            "/services/visits/coverage.xlsx",
+            Roles(READERS),
+            visits::coverage_xlsx,
+        )
+        .get("/services/visits/{id}", Roles(READERS), visits::show)
+        .post("/services/visits/{id}/cancel", Roles(STAFF), visits::cancel)
+        .get(
+            "/services/visits/{id}/record",
+            Roles(STAFF),
+            visits::record_form,
+        )
+        .post("/services/visits/{id}/record", Roles(STAFF), visits::record)
+        .post(
+            "/services/visits/{id}/findings/{finding}/convert",
+            Roles(STAFF),
+            visits::convert,
+        )
+}
+
+/// The service cards' and service pages' routes ([`cards`]).
+fn cards_routes(r: Routes) -> Routes {
+    use cards::{ENTERPRISES, READERS, STAFF, VIEWERS};
+    use Access::Roles;
+    r.get("/services/enterprises", Roles(READERS), cards::list)
+        .get("/services/enterprises/cards", Roles(READERS), cards::cards)
+        .get(
+            "/services/enterprises/mine",
+            Roles(ENTERPRISES),
+            cards::mine,
+        )
+        .get("/services/enterprises/{id}", Roles(VIEWERS), cards::show)
+        .get(
+            "/services/enterprises/{id}/card",
+            Roles(VIEWERS),
+            cards::show_card,
+        )
+        .get(
+            "/services/enterprises/{id}/staff",
+            Roles(STAFF),
+            cards::staff_form,
+        )
+        .post(
+            "/services/enterprises/{id}/staff",
+            Roles(STAFF),
+            cards::assign_staff,
         )
 }

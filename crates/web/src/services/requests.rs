@@ -47,6 +47,7 @@ use yiwang_services::requests::{
 use yiwang_store::requests::{
     NewPart, NewRequest, PartQuery, ReplyOutcome, RequestDetail, RequestQuery, RequestRow,
 };
+use yiwang_store::visits::VisitSource;
 use yiwang_store::{Page, StoreError};
 
 use crate::auth::access::{Access, Routes};
@@ -616,6 +617,10 @@ struct DetailPage {
     addable: Vec<(String, String)>,
     may_rate: bool,
     may_take: bool,
+    /// The enterprise visit (千企询访) the request came from, and whether
+    /// the viewer may open it.
+    source: Option<VisitSource>,
+    source_link: bool,
     notice: &'static str,
     form: ActionForm,
     errors: Vec<FieldError>,
@@ -628,7 +633,7 @@ async fn load(app: &AppState, id: &str) -> Result<RequestDetail, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-fn detail_page(
+async fn detail_page(
     app: &AppState,
     chrome: Chrome,
     sight: &Sight,
@@ -636,6 +641,7 @@ fn detail_page(
     form: ActionForm,
     errors: Vec<FieldError>,
 ) -> Result<Response, PageError> {
+    let source = app.store.visit_of_request(d.request.id).await?;
     let now = now(app);
     let rules = &app.requests;
     let state = RequestState::from_code(&d.request.state).unwrap_or(RequestState::Open);
@@ -726,6 +732,8 @@ fn detail_page(
         addable,
         may_rate: is_enterprise && may_rate(state).is_ok(),
         may_take: !is_enterprise && may_take(state, r.taken_by_id.is_some()).is_ok(),
+        source,
+        source_link: *sight == Sight::Staff,
         notice,
         form,
         errors,
@@ -752,7 +760,7 @@ pub async fn show(
         ok: form.ok,
         ..ActionForm::default()
     };
-    detail_page(&app, chrome, &sight, d, form, Vec::new())
+    detail_page(&app, chrome, &sight, d, form, Vec::new()).await
 }
 
 /// `POST /services/requests/{id}/reply`: the handler's department answers.
@@ -780,7 +788,7 @@ pub async fn reply(
     may_reply(part.map(|p| p.answered_at.is_some())).map_err(refused)?;
     let text = match check_reply(&form.reply) {
         Ok(t) => t,
-        Err(p) => return detail_page(&app, chrome, &sight, d, form, field_errors(vec![p])),
+        Err(p) => return detail_page(&app, chrome, &sight, d, form, field_errors(vec![p])).await,
     };
     let ctx = app.audit_ctx(&viewer, &addr);
     match app
@@ -824,7 +832,7 @@ pub async fn add_department(
                 "department",
                 Refusal::UnknownDepartment.to_string(),
             )];
-            return detail_page(&app, chrome, &sight, d, form, errors);
+            return detail_page(&app, chrome, &sight, d, form, errors).await;
         }
         Err(r) => return Err(refused(r).into()),
     };
@@ -875,7 +883,7 @@ pub async fn rate(
         .map_err(|p| problems.push(p))
         .ok();
     let (Some(score), Some(comment)) = (score, comment) else {
-        return detail_page(&app, chrome, &sight, d, form, field_errors(problems));
+        return detail_page(&app, chrome, &sight, d, form, field_errors(problems)).await;
     };
     let ctx = app.audit_ctx(&viewer, &addr);
     app.store

@@ -16,6 +16,7 @@ mod services_contracts;
 mod services_requests;
 mod services_stats;
 mod services_subsidies;
+mod services_visits;
 
 /// Who may use a route, as the test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,5 +79,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(services_subsidies::ROUTES);
     all.extend_from_slice(services_contracts::ROUTES);
     all.extend_from_slice(services_stats::ROUTES);
+    all.extend_from_slice(services_visits::ROUTES);
     all
 }
