@@ -18,7 +18,8 @@
 //! through [`kpi`]; the staff's patrols, visits and attendance by
 //! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
 //! register of collective contracts by [`contracts`]; enterprise
-//! requests (政企通) by [`requests`].
+//! requests (政企通) by [`requests`]; labour mediation (不见面维权) by
+//! [`mediation`].
 
 pub mod audit;
 pub mod cases;
@@ -28,6 +29,7 @@ pub mod error;
 pub mod exchange;
 pub mod grid;
 pub mod kpi;
+pub mod mediation;
 pub mod model;
 pub mod problems;
 pub mod requests;
@@ -46,6 +48,7 @@ pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
 pub use kpi::KpiStore;
+pub use mediation::MediationStore;
 pub use model::*;
 pub use problems::ProblemStore;
 pub use requests::RequestStore;
@@ -70,8 +73,13 @@ pub trait AccountStore: Send + Sync {
         user: NewUser,
     ) -> StoreResult<(Enterprise, User)>;
 
-    /// Creates a staff account (any role but `bidder`). Conflict on `username`.
+    /// Creates a staff account (any role but `bidder` and `worker`). Conflict
+    /// on `username`.
     async fn create_staff(&self, ctx: &AuditCtx, user: NewUser) -> StoreResult<User>;
+
+    /// Registers a worker's own account (role `worker`, whatever `user.role`
+    /// says), audited as `account.register_worker`. Conflict on `username`.
+    async fn register_worker(&self, ctx: &AuditCtx, user: NewUser) -> StoreResult<User>;
 
     /// The account and its password hash, for logging in.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
@@ -162,6 +170,7 @@ pub trait Store:
     + SubsidyStore
     + ContractStore
     + RequestStore
+    + MediationStore
     + Send
     + Sync
     + 'static

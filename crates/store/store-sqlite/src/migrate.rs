@@ -89,6 +89,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "case kpi months",
         include_str!("../migrations/0016_case_kpi_months.sql"),
     ),
+    (
+        19,
+        "labour mediation",
+        include_str!("../migrations/0019_labour_mediation.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
