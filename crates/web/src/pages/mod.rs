@@ -272,6 +272,11 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
                 "集体合同",
                 "企业和行业集体合同、工资专项集体协议登记，到期提醒和覆盖情况统计",
             ),
+            (
+                "/services/mediation",
+                "不见面维权 · 劳动争议网上调解",
+                "职工或企业在网上申请调解，调解员受理、线上沟通、安排调解会并记录结果，全程可查",
+            ),
         ],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",

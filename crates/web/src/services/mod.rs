@@ -5,11 +5,13 @@
 //! | [`requests`] | enterprise requests (政企通 诉求): submit, route to departments, answer, rate; the matching board, the escalation list, the departments' indicators |
 //! | [`subsidies`] | apprenticeship subsidies (新型学徒制补贴): apprentices, claims, review per line, the payment list (XLSX) |
 //! | [`contracts`] | collective contracts (集体合同): the register, renewal reminders, the coverage report (XLSX) |
+//! | [`mediation`] | online labour mediation (不见面维权): apply, accept or refuse, messages, documents and meetings, the outcome, the statistics (XLSX) |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
 //! store calls and rows into pages.
 
 pub mod contracts;
+pub mod mediation;
 pub mod requests;
 pub mod subsidies;
 
@@ -17,7 +19,7 @@ use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    contracts_routes(subsidies_routes(requests::routes(r)))
+    mediation::routes(contracts_routes(subsidies_routes(requests::routes(r))))
 }
 
 /// The collective contracts' routes ([`contracts`]).
