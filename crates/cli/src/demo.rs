@@ -5,8 +5,9 @@
 //! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`], a year
 //! of grid events in [`crate::demo_events`], enterprise requests in
 //! [`crate::demo_requests`], apprenticeship subsidies in
-//! [`crate::demo_subsidies`] and collective contracts in
-//! [`crate::demo_contracts`]). Loading
+//! [`crate::demo_subsidies`], collective contracts in
+//! [`crate::demo_contracts`] and labour mediation in
+//! [`crate::demo_mediation`]). Loading
 //! is idempotent: accounts that exist are left as they are.
 
 use yiwang_core::{CreditCode, Role};
@@ -200,6 +201,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     logins.extend(crate::demo_subsidies::load(app, &hash).await?);
     crate::demo_contracts::load(app).await?;
     logins.extend(crate::demo_visits::load(app, &hash).await?);
+    logins.extend(crate::demo_mediation::load(app, &hash).await?);
     Ok(logins)
 }
 

@@ -129,6 +129,8 @@ async fn migrate_demo_and_audit_verify() {
         "handler-tax",
         "handler-industry",
         "qiye",
+        "zhigong",
+        "tiaojie",
     ] {
         assert!(out.contains(login), "{login} missing from {out}");
     }

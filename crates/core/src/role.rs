@@ -26,13 +26,17 @@ pub enum Role {
     DeptHandler,
     /// 指挥中心督办员: supervises dispatch and overdue cases.
     Supervisor,
-    /// 企业服务专员: enterprise and worker services staff.
+    /// 企业服务专员: enterprise and worker services staff; they also
+    /// mediate labour disputes (the union's and the service centre's
+    /// mediators).
     ServiceStaff,
+    /// 职工: a worker who registered to bring a labour dispute to mediation.
+    Worker,
 }
 
 impl Role {
     /// Every role, in the order pages list them.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Admin,
         Role::ExchangeOfficer,
         Role::Bidder,
@@ -41,6 +45,7 @@ impl Role {
         Role::DeptHandler,
         Role::Supervisor,
         Role::ServiceStaff,
+        Role::Worker,
     ];
 
     /// The stable code stored in the database and used in the API.
@@ -54,6 +59,7 @@ impl Role {
             Role::DeptHandler => "dept_handler",
             Role::Supervisor => "supervisor",
             Role::ServiceStaff => "service_staff",
+            Role::Worker => "worker",
         }
     }
 
@@ -68,13 +74,14 @@ impl Role {
             Role::DeptHandler => "职能部门经办人",
             Role::Supervisor => "指挥中心督办员",
             Role::ServiceStaff => "企业服务专员",
+            Role::Worker => "职工",
         }
     }
 
     /// Roles that an administrator may give to a staff account. Enterprises
-    /// (bidders) register themselves.
+    /// (bidders) and workers register themselves.
     pub fn is_staff(self) -> bool {
-        !matches!(self, Role::Bidder)
+        !matches!(self, Role::Bidder | Role::Worker)
     }
 }
 
@@ -115,8 +122,8 @@ mod tests {
     }
 
     #[test]
-    fn only_bidders_are_not_staff() {
+    fn only_bidders_and_workers_are_not_staff() {
         let staff: Vec<_> = Role::ALL.into_iter().filter(|r| !r.is_staff()).collect();
-        assert_eq!(staff, vec![Role::Bidder]);
+        assert_eq!(staff, vec![Role::Bidder, Role::Worker]);
     }
 }

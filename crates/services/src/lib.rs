@@ -13,14 +13,16 @@
 //! | [`contracts`] | collective contracts: levels and kinds, terms, renewal, coverage counted once |
 //! | [`requests`] | enterprise requests: kinds, routing to departments, time limits, indicators |
 //! | [`visits`] | enterprise visits (千企询访): plans, records, findings turned into requests, the correction window, years |
+//! | [`mediation`] | online labour mediation: kinds of dispute, the workflow from application to outcome, the fifteen-day limit |
 //!
 //! Like the other domain crates this one knows nothing of HTTP or SQL:
 //! each module holds a service's types, its validation and its rules, and
-//! is tested on its own. Matters that are worked as cases — enterprise
-//! requests and mediation — run on the shared workflow of
-//! [`yiwang_cases`].
+//! is tested on its own. Enterprise requests and mediation are worked as
+//! cases but have their own small state machines (see each module for why
+//! the grid's workflow of [`yiwang_cases`] does not fit them).
 
 pub mod contracts;
+pub mod mediation;
 pub mod requests;
 pub mod subsidies;
 pub mod visits;

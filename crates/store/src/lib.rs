@@ -19,7 +19,8 @@
 //! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
 //! register of collective contracts by [`contracts`]; enterprise
 //! requests (政企通) by [`requests`]; enterprise visits (千企询访) and the
-//! staff assigned to enterprises by [`visits`].
+//! staff assigned to enterprises by [`visits`]; labour mediation (不见面维权)
+//! by [`mediation`].
 
 pub mod audit;
 pub mod cases;
@@ -29,6 +30,7 @@ pub mod error;
 pub mod exchange;
 pub mod grid;
 pub mod kpi;
+pub mod mediation;
 pub mod model;
 pub mod problems;
 pub mod requests;
@@ -48,6 +50,7 @@ pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
 pub use kpi::KpiStore;
+pub use mediation::MediationStore;
 pub use model::*;
 pub use problems::ProblemStore;
 pub use requests::RequestStore;
@@ -73,8 +76,13 @@ pub trait AccountStore: Send + Sync {
         user: NewUser,
     ) -> StoreResult<(Enterprise, User)>;
 
-    /// Creates a staff account (any role but `bidder`). Conflict on `username`.
+    /// Creates a staff account (any role but `bidder` and `worker`). Conflict
+    /// on `username`.
     async fn create_staff(&self, ctx: &AuditCtx, user: NewUser) -> StoreResult<User>;
+
+    /// Registers a worker's own account (role `worker`, whatever `user.role`
+    /// says), audited as `account.register_worker`. Conflict on `username`.
+    async fn register_worker(&self, ctx: &AuditCtx, user: NewUser) -> StoreResult<User>;
 
     /// The account and its password hash, for logging in.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
@@ -166,6 +174,7 @@ pub trait Store:
     + ContractStore
     + RequestStore
     + VisitStore
+    + MediationStore
     + Send
     + Sync
     + 'static

@@ -35,6 +35,7 @@ mod duties;
 mod exchange;
 mod grid;
 mod kpi;
+mod mediation;
 mod problems;
 mod requests;
 mod residents;
@@ -47,6 +48,7 @@ pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
+pub use self::mediation::*;
 pub use self::problems::*;
 pub use self::requests::*;
 pub use self::residents::*;
@@ -171,6 +173,8 @@ macro_rules! store_tests {
             visits_are_planned_recorded_converted_and_audited,
             visits_are_listed_covered_and_counted,
             enterprise_staff_are_assigned_and_audited,
+            mediations_move_through_their_states_and_are_audited,
+            mediations_are_scoped_searched_and_counted,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

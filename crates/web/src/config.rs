@@ -45,6 +45,8 @@ pub struct Config {
     pub services_contracts: yiwang_services::contracts::ContractsConfig,
     /// Enterprise requests: the handlers' departments, the rules file.
     pub services_requests: crate::services::requests::RequestsConfig,
+    /// Labour mediation: the rules file (kinds of dispute, time limit).
+    pub services_mediation: crate::services::mediation::MediationConfig,
 }
 
 /// Where `serve --demo` places its rehearsal listing (网上竞价演练), so that
@@ -141,6 +143,7 @@ impl Default for Config {
             services_subsidies: yiwang_services::subsidies::SubsidyConfig::default(),
             services_contracts: yiwang_services::contracts::ContractsConfig::default(),
             services_requests: crate::services::requests::RequestsConfig::default(),
+            services_mediation: crate::services::mediation::MediationConfig::default(),
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct AppState {
     pub events: Arc<cases::Events>,
     /// The kinds of enterprise request, their departments and time limits.
     pub requests: Arc<yiwang_services::requests::RequestRules>,
+    /// The kinds of labour dispute and the mediation time limit.
+    pub mediation: Arc<yiwang_services::mediation::MediationRules>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -90,6 +92,7 @@ impl AppState {
             desk: exchange::desk::Desk::new(store.clone(), clock.clone()),
             events: Arc::new(cases::Events::new(&config.grid_events, calendar.clone())?),
             requests: services::requests::load_rules(&config.services_requests)?,
+            mediation: services::mediation::load_rules(&config.services_mediation)?,
             calendar: Arc::new(calendar),
             bid_limiter: Arc::new(RateLimiter::new(5, 1_000_000)),
             live_panels: Arc::default(),

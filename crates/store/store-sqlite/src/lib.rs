@@ -49,6 +49,7 @@ mod exchange;
 mod feed;
 mod grid;
 mod kpi;
+mod mediation;
 mod migrate;
 mod problems;
 mod requests;
@@ -515,6 +516,22 @@ impl AccountStore for SqliteStore {
                 "username": created.username,
                 "display_name": created.display_name,
                 "role": created.role.code(),
+            })),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(created)
+    }
+
+    async fn register_worker(&self, ctx: &AuditCtx, user: NewUser) -> StoreResult<User> {
+        let id = Uuid::now_v7();
+        let mut tx = self.write().await?;
+        let created = insert_user(&mut tx, id, &user, Role::Worker, None, ctx.at).await?;
+        append_audit(
+            &mut tx,
+            ctx,
+            NewAudit::new("account.register_worker", "user", id).with_detail(json!({
+                "username": created.username,
             })),
         )
         .await?;

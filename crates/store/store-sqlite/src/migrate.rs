@@ -94,6 +94,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "services visits",
         include_str!("../migrations/0017_services_visits.sql"),
     ),
+    (
+        19,
+        "labour mediation",
+        include_str!("../migrations/0019_labour_mediation.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.

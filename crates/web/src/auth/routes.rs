@@ -1,5 +1,5 @@
-//! Login, logout, enterprise registration and password change, as pages and
-//! as JSON.
+//! Login, logout, enterprise and worker registration and password change,
+//! as pages and as JSON (enterprise registration only).
 //!
 //! The page and API versions share one implementation ([`login`],
 //! [`register`]); they differ only in how input arrives and how answers are
@@ -272,6 +272,73 @@ pub struct RegisterForm {
     /// The password again.
     #[serde(default)]
     pub password2: String,
+    /// `worker` to register a worker (职工): the name is `contact_name`, the
+    /// mobile phone `contact_phone`; the enterprise fields are ignored. The
+    /// page form only: the API registers enterprises.
+    #[serde(default, rename = "as")]
+    #[schema(ignore)]
+    pub as_: String,
+}
+
+impl RegisterForm {
+    fn is_worker(&self) -> bool {
+        self.as_ == "worker"
+    }
+}
+
+/// Validates a worker's registration: name, mobile phone, login.
+fn parse_worker_registration(f: &RegisterForm) -> Result<NewUser, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    required(&mut errors, "contact_name", "姓名", &f.contact_name, 30);
+    let phone = f.contact_phone.trim();
+    let digits: String = phone.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    if !(valid_phone(phone) && digits.starts_with('1')) {
+        errors.push(FieldError::new(
+            "contact_phone",
+            "手机号码应为 11 位，以 1 开头",
+        ));
+    }
+    let username = f.username.trim().to_owned();
+    if !valid_username(&username) {
+        errors.push(FieldError::new(
+            "username",
+            "用户名为 3–32 位字母、数字、下划线、连字符或点，并以字母或数字开头",
+        ));
+    }
+    if let Err(e) = check_policy("password", &f.password, &username) {
+        errors.push(e);
+    } else if f.password != f.password2 {
+        errors.push(FieldError::new("password2", "两次输入的密码不一致"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(NewUser {
+        username,
+        display_name: f.contact_name.trim().to_owned(),
+        role: Role::Worker,
+        phone: Some(digits),
+        password_hash: String::new(),
+    })
+}
+
+/// Registers a worker's account.
+async fn register_worker(
+    app: &AppState,
+    viewer: &Viewer,
+    addr: &ClientAddr,
+    f: &RegisterForm,
+) -> Result<User, AppError> {
+    let mut user = parse_worker_registration(f).map_err(AppError::Invalid)?;
+    user.password_hash = app.hasher.hash(f.password.clone()).await?;
+    let ctx = app.audit_ctx(viewer, addr);
+    match app.store.register_worker(&ctx, user).await {
+        Ok(user) => Ok(user),
+        Err(yiwang_store::StoreError::Conflict { field }) => {
+            Err(AppError::field(field, conflict_message(field)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Mainland mobile (1[3-9] and 9 digits) or a landline with its area code.
@@ -388,11 +455,37 @@ struct RegisterPage {
     errors: Vec<FieldError>,
 }
 
-/// `GET /register`
-pub async fn register_page(chrome: Chrome) -> Result<Response, PageError> {
+fn register_title(f: &RegisterForm) -> &'static str {
+    if f.is_worker() {
+        "职工注册"
+    } else {
+        "企业注册"
+    }
+}
+
+/// Which registration form: `?as=worker` for a worker's.
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterAs {
+    #[serde(default, rename = "as")]
+    pub as_: String,
+}
+
+/// `GET /register` (enterprises), `GET /register?as=worker` (workers)
+pub async fn register_page(
+    chrome: Chrome,
+    Query(q): Query<RegisterAs>,
+) -> Result<Response, PageError> {
+    let form = RegisterForm {
+        as_: if q.as_ == "worker" {
+            "worker".to_owned()
+        } else {
+            String::new()
+        },
+        ..RegisterForm::default()
+    };
     render(&RegisterPage {
-        chrome: chrome.titled("企业注册", ""),
-        form: RegisterForm::default(),
+        chrome: chrome.titled(register_title(&form), ""),
+        form,
         errors: vec![],
     })
 }
@@ -406,7 +499,12 @@ pub async fn register_submit(
     headers: HeaderMap,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
-    match register(&app, &viewer, &addr, &form).await {
+    let registered = if form.is_worker() {
+        register_worker(&app, &viewer, &addr, &form).await
+    } else {
+        register(&app, &viewer, &addr, &form).await
+    };
+    match registered {
         Ok(user) => {
             let done = login(
                 &app,
@@ -428,7 +526,7 @@ pub async fn register_submit(
                 ..form
             };
             let mut resp = render(&RegisterPage {
-                chrome: chrome.titled("企业注册", ""),
+                chrome: chrome.titled(register_title(&form), ""),
                 form,
                 errors,
             })?;

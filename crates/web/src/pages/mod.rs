@@ -277,6 +277,11 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
                 "服务数据看板",
                 "各项服务按年、按月统计的图表和 Excel（工作人员）；同样的数据以 JSON 公开",
             ),
+            (
+                "/services/mediation",
+                "不见面维权 · 劳动争议网上调解",
+                "职工或企业在网上申请调解，调解员受理、线上沟通、安排调解会并记录结果，全程可查",
+            ),
         ],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",

@@ -8,12 +8,14 @@
 //! | [`visits`] | enterprise visits (千企询访): plans, records, findings turned into requests, the year's coverage (XLSX) |
 //! | [`cards`] | the service card (工信E通 服务卡) and the enterprise's service page; assigned service staff |
 //! | [`stats`] | the year's figures of every service: the dashboard (charts, XLSX) and the open JSON |
+//! | [`mediation`] | online labour mediation (不见面维权): apply, accept or refuse, messages, documents and meetings, the outcome, the statistics (XLSX) |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
 //! store calls and rows into pages.
 
 pub mod cards;
 pub mod contracts;
+pub mod mediation;
 pub mod requests;
 pub mod stats;
 pub mod subsidies;
@@ -23,8 +25,8 @@ use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    stats_routes(cards_routes(visits_routes(contracts_routes(
-        subsidies_routes(requests::routes(r)),
+    stats_routes(mediation::routes(cards_routes(visits_routes(
+        contracts_routes(subsidies_routes(requests::routes(r))),
     ))))
 }
 

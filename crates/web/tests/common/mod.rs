@@ -235,6 +235,8 @@ impl TestApp {
                 .await
                 .unwrap()
                 .1
+        } else if role == Role::Worker {
+            self.store.register_worker(&self.ctx(), new).await.unwrap()
         } else {
             self.store.create_staff(&self.ctx(), new).await.unwrap()
         }
