@@ -78,6 +78,8 @@ use crate::services::stats;
         stats::LevelFigures,
         stats::ContractFigures,
         stats::CoverageFigures,
+        stats::VisitFigures,
+        stats::MediationFigures,
         ErrorBody,
         ErrorDetail,
         FieldErrorView,

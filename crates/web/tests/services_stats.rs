@@ -1,5 +1,5 @@
-//! The services' figures: what enterprises and staff did through the pages
-//! is counted by month in the open JSON, on the dashboard and in its
+//! The services' figures: what enterprises, workers and staff did through
+//! the pages is counted by month in the open JSON, on the dashboard and in its
 //! workbook; a bad year is refused with a stable code; the dashboard is
 //! the staff's.
 
@@ -60,10 +60,10 @@ async fn apprentice(app: &TestApp, session: &str, name: &str, id: &str, level: &
 #[tokio::test]
 async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
     let app = TestApp::new().await; // 2026-11-26, Beijing time
-    let firm = app.user("machinery", Role::Bidder).await;
-    let firm = app.session_for(&firm).await;
-    let staff = app.user("service", Role::ServiceStaff).await;
-    let staff = app.session_for(&staff).await;
+    let firm_user = app.user("machinery", Role::Bidder).await;
+    let firm = app.session_for(&firm_user).await;
+    let staff_user = app.user("service", Role::ServiceStaff).await;
+    let staff = app.session_for(&staff_user).await;
 
     // Nothing yet: every figure is there, and zero.
     let empty = app.get("/api/v1/services/stats", None).await;
@@ -129,6 +129,73 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
         .await;
     assert_eq!(c.status, StatusCode::SEE_OTHER, "{}", c.body);
 
+    // A visit recorded today with two findings.
+    let firm_code = app
+        .store
+        .enterprise(firm_user.enterprise_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .credit_code;
+    let staff_id = staff_user.id.to_string();
+    let planned = app
+        .post_form(
+            "/services/visits",
+            &[
+                ("enterprise", firm_code.as_str()),
+                ("planned_on", "2026-11-26"),
+                ("staff", &staff_id),
+                ("purpose", "了解智能化改造需求"),
+            ],
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.body);
+    let visit = planned
+        .location()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let recorded = app
+        .post_form(
+            &format!("{visit}/record"),
+            &[
+                ("visited_on", "2026-11-26"),
+                ("people_met", "张伟（总经理）"),
+                ("staff", &staff_id),
+                ("kind_0", "financing"),
+                ("text_0", "流动资金缺口约 500 万元"),
+                ("kind_1", "talent"),
+                ("text_1", "缺数控技工"),
+            ],
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+
+    // A worker applies for mediation.
+    let worker = app.user("wangjj", Role::Worker).await;
+    let worker = app.session_for(&worker).await;
+    let applied = app
+        .post_form(
+            "/services/mediation",
+            &[
+                ("worker_name", "王建军"),
+                ("worker_phone", "13912345678"),
+                ("enterprise_name", "精工机械"),
+                ("enterprise_code", firm_code.as_str()),
+                ("kind", "wages"),
+                ("facts", "九月至十一月工资未发"),
+                ("claims", "支付拖欠工资"),
+                ("amount", "18600"),
+            ],
+            Some(&worker),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+
     let s = app
         .get("/api/v1/services/stats?year=2026", None)
         .await
@@ -157,6 +224,24 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
     assert_eq!(count(&r["by_category"], "tax"), Some(1.into()));
     assert_eq!(count(&r["by_category"], "talent"), Some(1.into()));
     assert_eq!(count(&r["by_category"], "land"), Some(0.into()));
+
+    let v = &s["visits"];
+    assert_eq!(
+        (
+            v["visits"].clone(),
+            v["enterprises"].clone(),
+            v["findings"].clone()
+        ),
+        (1.into(), 1.into(), 2.into())
+    );
+    assert_eq!(v["by_month"][10], 1);
+    let m = &s["mediation"];
+    assert_eq!(m["cases"], 1);
+    assert_eq!(count(&m["by_state"], "submitted"), Some(1.into()));
+    assert_eq!(count(&m["by_kind"], "wages"), Some(1.into()));
+    assert_eq!(m["by_month"][10], 1);
+    assert_eq!(m["claimed_yuan"], "18600.00");
+    assert_eq!(m["agreed_yuan"], "0.00");
     // Tax goes to two departments, talent to one: three parts.
     let parts: u64 = r["departments"]
         .as_array()
@@ -212,7 +297,15 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
     assert_eq!(last["contracts"]["in_force"], 0, "not yet signed then");
     assert_eq!(last["contracts"]["coverage_on"], "2025-12-31");
     let text = s.to_string();
-    for private in ["周敏", "13912345678", "王小明", ID_A, "精工机械"] {
+    for private in [
+        "周敏",
+        "13912345678",
+        "王小明",
+        ID_A,
+        "精工机械",
+        "王建军",
+        "张伟",
+    ] {
         assert!(!text.contains(private), "{private} leaked");
     }
 
@@ -236,7 +329,7 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
     );
     assert!(page.body.contains("核准金额 <strong>4000.00</strong> 元"));
     assert!(page.body.contains("覆盖企业 <strong>2</strong> 家"));
-    assert_eq!(page.body.matches("<svg").count(), 3);
+    assert_eq!(page.body.matches("<svg").count(), 5);
     let bad = app.get("/services/dashboard?year=abc", Some(&staff)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("年份应为"));
@@ -247,13 +340,24 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-    assert_eq!(book.sheet_names(), vec!["企业诉求", "学徒补贴", "集体合同"]);
+    assert_eq!(
+        book.sheet_names(),
+        vec![
+            "企业诉求",
+            "学徒补贴",
+            "集体合同",
+            "千企询访",
+            "劳动争议调解"
+        ]
+    );
     let requests = book.worksheet_range("企业诉求").unwrap();
     assert_eq!(requests.get((2, 0)), Some(&Data::String("提交诉求".into())));
     assert_eq!(requests.get((2, 11)), Some(&Data::Float(2.0)), "November");
     assert_eq!(requests.get((2, 13)), Some(&Data::Float(2.0)), "the year");
     let contracts = book.worksheet_range("集体合同").unwrap();
     assert_eq!(contracts.get((2, 3)), Some(&Data::Float(1.0)), "March");
+    let mediation = book.worksheet_range("劳动争议调解").unwrap();
+    assert_eq!(mediation.get((2, 11)), Some(&Data::Float(1.0)), "November");
 
     // An enterprise does not see the dashboard.
     let denied = app.get("/services/dashboard", Some(&firm)).await;

@@ -12,7 +12,8 @@
 //! time (the current year when none is given): requests by the month they
 //! were submitted, subsidy lines by the month their claim was submitted
 //! (the claim's year is the subsidy year), contracts by the month they
-//! were signed; the contracts' coverage is that of the contracts in force
+//! were signed, visits by the day they took place, mediation cases by the
+//! month they were applied for; the contracts' coverage is that of the contracts in force
 //! on the year's last day, or today for the current year. The
 //! departments' indicators judge the parts assigned in the year as the
 //! monthly indicator page does ([`super::requests`]). Nothing here names
@@ -26,6 +27,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 use yiwang_core::{Money, Role, Timestamp};
+use yiwang_services::mediation::{MediationState, Outcome};
 use yiwang_services::requests::RequestState;
 use yiwang_services::subsidies::Level;
 
@@ -60,6 +62,8 @@ pub struct ServiceStats {
     pub requests: RequestFigures,
     pub subsidies: SubsidyFigures,
     pub contracts: ContractFigures,
+    pub visits: VisitFigures,
+    pub mediation: MediationFigures,
 }
 
 /// Enterprise requests (政企通 诉求) submitted in the year.
@@ -158,6 +162,40 @@ pub struct CoverageFigures {
     pub employees: u64,
 }
 
+/// Enterprise visits (千企询访) recorded in the year.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VisitFigures {
+    pub visits: u64,
+    /// Enterprises visited at least once.
+    pub enterprises: u64,
+    pub findings: u64,
+    /// Findings turned into requests.
+    pub converted: u64,
+    /// Visits per month.
+    pub by_month: Vec<u64>,
+}
+
+/// Online labour mediation (不见面维权): cases applied for in the year.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MediationFigures {
+    pub cases: u64,
+    /// By state: `submitted`, `mediating`, `refused`, `closed`.
+    pub by_state: Vec<Count>,
+    /// Closed cases by outcome.
+    pub by_outcome: Vec<Count>,
+    /// By kind of dispute, in the configured order.
+    pub by_kind: Vec<Count>,
+    /// Cases applied for per month.
+    pub by_month: Vec<u64>,
+    /// Cases accepted and closed with an outcome, and their mean days
+    /// from acceptance to outcome (one decimal).
+    pub mediated: u64,
+    pub average_days: Option<f64>,
+    /// Amounts claimed and agreed, yuan as decimal strings.
+    pub claimed_yuan: String,
+    pub agreed_yuan: String,
+}
+
 /// The year asked for: a four-digit year from 2000 to next year.
 fn year_of(app: &AppState, text: &str) -> Result<i32, AppError> {
     let this = app.clock.now().shanghai_date().year();
@@ -210,12 +248,14 @@ pub(crate) async fn service_stats(app: &AppState, year: i32) -> Result<ServiceSt
         .expect("every year has a last day")
         .min(now.shanghai_date());
     let cover_at = Timestamp::from_shanghai(last_day, 0, 0, 0).micros();
-    let (requests, departments, subsidy_lines, contracts, coverage) = tokio::try_join!(
+    let (requests, departments, subsidy_lines, contracts, coverage, visits, mediation) = tokio::try_join!(
         async { Ok::<_, AppError>(app.store.request_facts(from, to).await?) },
         super::requests::department_kpis_between(app, from, to),
         async { Ok::<_, AppError>(app.store.subsidy_facts(year).await?) },
         async { Ok::<_, AppError>(app.store.contract_facts(from, to).await?) },
         super::contracts::coverage_at(app, cover_at),
+        async { Ok::<_, AppError>(app.store.visit_stats(from, to).await?) },
+        async { Ok::<_, AppError>(app.store.mediation_stats(from, to).await?) },
     )?;
     let rules = &app.requests;
 
@@ -317,10 +357,80 @@ pub(crate) async fn service_stats(app: &AppState, year: i32) -> Result<ServiceSt
         signed_by_month: by_month(contracts.iter().map(|c| c.signed_on)),
     };
 
+    // Both stores count by `YYYY-MM`; the months of this year in order.
+    let month_keys: Vec<String> = (1..=12).map(|m| format!("{year:04}-{m:02}")).collect();
+    let monthly = |find: &dyn Fn(&str) -> u64| month_keys.iter().map(|m| find(m)).collect();
+    let visits = VisitFigures {
+        visits: visits.visits.max(0) as u64,
+        enterprises: visits.enterprises.max(0) as u64,
+        findings: visits.findings.max(0) as u64,
+        converted: visits.converted.max(0) as u64,
+        by_month: monthly(&|m| {
+            visits
+                .by_month
+                .iter()
+                .find(|v| v.month == m)
+                .map_or(0, |v| v.visits.max(0) as u64)
+        }),
+    };
+    let counted = |map: &std::collections::BTreeMap<String, u64>, code: &str| {
+        map.get(code).copied().unwrap_or(0)
+    };
+    let mut by_kind: Vec<Count> = app
+        .mediation
+        .kinds
+        .iter()
+        .map(|k| Count {
+            code: k.code.clone(),
+            name: k.name.clone(),
+            count: counted(&mediation.by_kind, &k.code),
+        })
+        .collect();
+    for (code, n) in &mediation.by_kind {
+        if !by_kind.iter().any(|k| &k.code == code) {
+            by_kind.push(Count {
+                code: code.clone(),
+                name: code.clone(),
+                count: *n,
+            });
+        }
+    }
+    let mediation = MediationFigures {
+        cases: mediation.total,
+        by_state: MediationState::ALL
+            .iter()
+            .map(|s| Count {
+                code: s.code().to_owned(),
+                name: s.label().to_owned(),
+                count: counted(&mediation.by_state, s.code()),
+            })
+            .collect(),
+        by_outcome: Outcome::ALL
+            .iter()
+            .map(|o| Count {
+                code: o.code().to_owned(),
+                name: o.label().to_owned(),
+                count: counted(&mediation.by_outcome, o.code()),
+            })
+            .collect(),
+        by_kind,
+        by_month: monthly(&|m| {
+            mediation
+                .by_month
+                .iter()
+                .find(|v| v.month == m)
+                .map_or(0, |v| v.submitted)
+        }),
+        mediated: mediation.mediated,
+        average_days: mediation.average_days.map(|d| (d * 10.0).round() / 10.0),
+        claimed_yuan: yuan(mediation.amount_claimed_fen),
+        agreed_yuan: yuan(mediation.amount_agreed_fen),
+    };
+
     Ok(ServiceStats {
         year,
         generated_at: now.to_rfc3339(),
-        months: (1..=12).map(|m| format!("{year:04}-{m:02}")).collect(),
+        months: month_keys,
         requests: RequestFigures {
             submitted: requests.len() as u64,
             by_state,
@@ -330,6 +440,8 @@ pub(crate) async fn service_stats(app: &AppState, year: i32) -> Result<ServiceSt
         },
         subsidies,
         contracts,
+        visits,
+        mediation,
     })
 }
 
@@ -384,6 +496,18 @@ pub async fn dashboard(
             &format!("{year} 年签订集体合同（按签订月份）"),
             &labels,
             &s.contracts.signed_by_month,
+            false,
+        ),
+        chart::bars(
+            &format!("{year} 年千企询访（按走访月份）"),
+            &labels,
+            &s.visits.by_month,
+            false,
+        ),
+        chart::bars(
+            &format!("{year} 年劳动争议调解申请（按申请月份）"),
+            &labels,
+            &s.mediation.by_month,
             false,
         ),
     ];
@@ -522,6 +646,52 @@ pub fn workbook(s: &ServiceStats) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>
     sheet.write_number(row, 1, c.in_force as f64)?;
     sheet.write_number(row, 2, c.enterprises as f64)?;
     sheet.write_number(row, 3, c.employees as f64)?;
+    sheet.autofit();
+
+    let sheet = book.add_worksheet().set_name("千企询访")?;
+    sheet.write_string_with_format(0, 0, format!("{} 年千企询访", s.year), &bold)?;
+    header(sheet, 1)?;
+    monthly(sheet, 2, "走访次数", &s.visits.by_month)?;
+    let v = &s.visits;
+    for (i, (h, n)) in [
+        ("走访次数", v.visits),
+        ("走访企业", v.enterprises),
+        ("发现问题", v.findings),
+        ("转为诉求", v.converted),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let row = 4 + i as u32;
+        sheet.write_string_with_format(row, 0, *h, &bold)?;
+        sheet.write_number(row, 1, *n as f64)?;
+    }
+    sheet.autofit();
+
+    let sheet = book.add_worksheet().set_name("劳动争议调解")?;
+    sheet.write_string_with_format(0, 0, format!("{} 年劳动争议网上调解", s.year), &bold)?;
+    header(sheet, 1)?;
+    monthly(sheet, 2, "申请件数", &s.mediation.by_month)?;
+    let mut row = 4;
+    for (title, list) in [
+        ("办理状态", &s.mediation.by_state),
+        ("调解结果", &s.mediation.by_outcome),
+        ("争议类型", &s.mediation.by_kind),
+    ] {
+        sheet.write_string_with_format(row, 0, title, &bold)?;
+        sheet.write_string_with_format(row, 1, "件数", &bold)?;
+        for c in list {
+            row += 1;
+            sheet.write_string(row, 0, &c.name)?;
+            sheet.write_number(row, 1, c.count as f64)?;
+        }
+        row += 2;
+    }
+    let m = &s.mediation;
+    sheet.write_string_with_format(row, 0, "请求金额（元）", &bold)?;
+    sheet.write_string(row, 1, &m.claimed_yuan)?;
+    sheet.write_string_with_format(row + 1, 0, "调解达成金额（元）", &bold)?;
+    sheet.write_string(row + 1, 1, &m.agreed_yuan)?;
     sheet.autofit();
 
     book.save_to_buffer()
