@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`subsidies`] | apprenticeship subsidies: levels, amounts by year, eligibility, review decisions |
 //! | [`contracts`] | collective contracts: levels and kinds, terms, renewal, coverage counted once |
+//! | [`lectures`] | the lecture hall (工信E通 大讲堂): areas, lesson links, trainees' phones, hours, certificate numbers |
 //!
 //! Like the other domain crates this one knows nothing of HTTP or SQL:
 //! each module holds a service's types, its validation and its rules, and
@@ -19,5 +20,6 @@
 //! [`yiwang_cases`].
 
 pub mod contracts;
+pub mod lectures;
 pub mod requests;
 pub mod subsidies;
