@@ -18,7 +18,8 @@
 //! through [`kpi`]; the staff's patrols, visits and attendance by
 //! [`duties`]; apprentices and their subsidy claims by [`subsidies`]; the
 //! register of collective contracts by [`contracts`]; enterprise
-//! requests (政企通) by [`requests`].
+//! requests (政企通) by [`requests`]; the lecture hall (工信E通 大讲堂) by
+//! [`lectures`].
 
 pub mod audit;
 pub mod cases;
@@ -28,6 +29,7 @@ pub mod error;
 pub mod exchange;
 pub mod grid;
 pub mod kpi;
+pub mod lectures;
 pub mod model;
 pub mod problems;
 pub mod requests;
@@ -46,6 +48,7 @@ pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
 pub use kpi::KpiStore;
+pub use lectures::LectureStore;
 pub use model::*;
 pub use problems::ProblemStore;
 pub use requests::RequestStore;
@@ -162,6 +165,7 @@ pub trait Store:
     + SubsidyStore
     + ContractStore
     + RequestStore
+    + LectureStore
     + Send
     + Sync
     + 'static

@@ -35,6 +35,7 @@ mod duties;
 mod exchange;
 mod grid;
 mod kpi;
+mod lectures;
 mod problems;
 mod requests;
 mod residents;
@@ -46,6 +47,7 @@ pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
+pub use self::lectures::*;
 pub use self::problems::*;
 pub use self::requests::*;
 pub use self::residents::*;
@@ -166,6 +168,8 @@ macro_rules! store_tests {
             contracts_are_registered_listed_and_counted,
             requests_are_routed_answered_rated_and_audited,
             requests_are_listed_searched_and_counted,
+            lectures_are_studied_completed_and_audited,
+            lectures_are_counted_by_area_course_enterprise_and_month,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -40,6 +40,7 @@ mod exchange;
 mod feed;
 mod grid;
 mod kpi;
+mod lectures;
 mod migrate;
 mod problems;
 mod requests;

@@ -89,6 +89,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "case kpi months",
         include_str!("../migrations/0016_case_kpi_months.sql"),
     ),
+    (
+        18,
+        "lectures",
+        include_str!("../migrations/0018_lectures.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as a sqlx migration source.
