@@ -272,6 +272,11 @@ pub async fn services_home(chrome: Chrome) -> Result<Response, PageError> {
                 "集体合同",
                 "企业和行业集体合同、工资专项集体协议登记，到期提醒和覆盖情况统计",
             ),
+            (
+                "/services/lectures",
+                "工信E通 · 大讲堂",
+                "人力资源管理、市场营销、财务税务等方面的精品课程，企业组织员工学习，结业证书在线核验",
+            ),
         ],
         items: &[
             "政企通：企业诉求分派到责任部门，限时办结，企业评价",

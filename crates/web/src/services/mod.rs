@@ -5,11 +5,13 @@
 //! | [`requests`] | enterprise requests (政企通 诉求): submit, route to departments, answer, rate; the matching board, the escalation list, the departments' indicators |
 //! | [`subsidies`] | apprenticeship subsidies (新型学徒制补贴): apprentices, claims, review per line, the payment list (XLSX) |
 //! | [`contracts`] | collective contracts (集体合同): the register, renewal reminders, the coverage report (XLSX) |
+//! | [`lectures`] | the lecture hall (工信E通 大讲堂): the public catalogue, courses and lessons, trainees, learning records, certificates, statistics (XLSX) |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
 //! store calls and rows into pages.
 
 pub mod contracts;
+pub mod lectures;
 pub mod requests;
 pub mod subsidies;
 
@@ -17,7 +19,7 @@ use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    contracts_routes(subsidies_routes(requests::routes(r)))
+    lectures_routes(contracts_routes(subsidies_routes(requests::routes(r))))
 }
 
 /// The collective contracts' routes ([`contracts`]).
@@ -120,5 +122,105 @@ fn subsidies_routes(r: Routes) -> Routes {
             "/services/subsidies/payments.xlsx",
             Roles(REVIEWERS),
             subsidies::payments_xlsx,
+        )
+}
+
+/// The lecture hall's routes ([`lectures`]).
+fn lectures_routes(r: Routes) -> Routes {
+    use lectures::{ENTERPRISES, MANAGERS};
+    use Access::{Public, Roles};
+    r.get("/services/lectures", Public, lectures::catalogue)
+        .get("/services/lectures/courses/{id}", Public, lectures::course)
+        .get(
+            "/services/lectures/certificates/{number}",
+            Public,
+            lectures::check_certificate,
+        )
+        .get(
+            "/services/lectures/manage",
+            Roles(MANAGERS),
+            lectures::manage,
+        )
+        .get("/services/lectures/areas", Roles(MANAGERS), lectures::areas)
+        .post(
+            "/services/lectures/areas",
+            Roles(MANAGERS),
+            lectures::add_area,
+        )
+        .post(
+            "/services/lectures/areas/{id}",
+            Roles(MANAGERS),
+            lectures::update_area,
+        )
+        .get(
+            "/services/lectures/courses/new",
+            Roles(MANAGERS),
+            lectures::new_course,
+        )
+        .post(
+            "/services/lectures/courses",
+            Roles(MANAGERS),
+            lectures::create_course,
+        )
+        .get(
+            "/services/lectures/courses/{id}/edit",
+            Roles(MANAGERS),
+            lectures::edit_course,
+        )
+        .post(
+            "/services/lectures/courses/{id}",
+            Roles(MANAGERS),
+            lectures::update_course,
+        )
+        .post(
+            "/services/lectures/courses/{id}/lessons",
+            Roles(MANAGERS),
+            lectures::add_lesson,
+        )
+        .get("/services/lectures/stats", Roles(MANAGERS), lectures::stats)
+        .get(
+            "/services/lectures/stats.xlsx",
+            Roles(MANAGERS),
+            lectures::stats_xlsx,
+        )
+        .get(
+            "/services/lectures/trainees",
+            Roles(ENTERPRISES),
+            lectures::trainees,
+        )
+        .post(
+            "/services/lectures/trainees",
+            Roles(ENTERPRISES),
+            lectures::register_trainee,
+        )
+        .get(
+            "/services/lectures/trainees/{id}",
+            Roles(ENTERPRISES),
+            lectures::trainee,
+        )
+        .post(
+            "/services/lectures/trainees/{id}/enrolments",
+            Roles(ENTERPRISES),
+            lectures::enrol,
+        )
+        .get(
+            "/services/lectures/enrolments",
+            Roles(ENTERPRISES),
+            lectures::enrolments,
+        )
+        .get(
+            "/services/lectures/enrolments/{id}",
+            Roles(ENTERPRISES),
+            lectures::enrolment,
+        )
+        .post(
+            "/services/lectures/enrolments/{id}/records",
+            Roles(ENTERPRISES),
+            lectures::record,
+        )
+        .get(
+            "/services/lectures/enrolments/{id}/certificate",
+            Roles(ENTERPRISES),
+            lectures::print_certificate,
         )
 }

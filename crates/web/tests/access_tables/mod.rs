@@ -13,6 +13,7 @@ mod grid_kpi;
 mod grid_quality;
 mod residents;
 mod services_contracts;
+mod services_lectures;
 mod services_requests;
 mod services_subsidies;
 
@@ -76,5 +77,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(services_requests::ROUTES);
     all.extend_from_slice(services_subsidies::ROUTES);
     all.extend_from_slice(services_contracts::ROUTES);
+    all.extend_from_slice(services_lectures::ROUTES);
     all
 }
