@@ -5,8 +5,9 @@
 //! [`crate::demo_exchange`], the grids' in [`crate::demo_grid`], a year
 //! of grid events in [`crate::demo_events`], enterprise requests in
 //! [`crate::demo_requests`], apprenticeship subsidies in
-//! [`crate::demo_subsidies`] and collective contracts in
-//! [`crate::demo_contracts`]). Loading
+//! [`crate::demo_subsidies`], collective contracts in
+//! [`crate::demo_contracts`] and the lecture hall in
+//! [`crate::demo_lectures`]). Loading
 //! is idempotent: accounts that exist are left as they are.
 
 use yiwang_core::{CreditCode, Role};
@@ -199,6 +200,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     crate::demo_duties::load(app).await?;
     logins.extend(crate::demo_subsidies::load(app, &hash).await?);
     crate::demo_contracts::load(app).await?;
+    crate::demo_lectures::load(app).await?;
     Ok(logins)
 }
 
