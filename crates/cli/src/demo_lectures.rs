@@ -323,6 +323,11 @@ pub async fn load(app: &AppState) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let now = app.clock.now().micros();
     let import = plan(&by_name, &firms, now);
+    anyhow::ensure!(
+        import.courses.len() == COURSES,
+        "the demo catalogue has {} courses, not {COURSES}",
+        import.courses.len()
+    );
     store
         .import_lectures(&AuditCtx::system("demo", now), import)
         .await?;
