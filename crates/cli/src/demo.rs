@@ -6,8 +6,9 @@
 //! of grid events in [`crate::demo_events`], enterprise requests in
 //! [`crate::demo_requests`], apprenticeship subsidies in
 //! [`crate::demo_subsidies`], collective contracts in
-//! [`crate::demo_contracts`] and labour mediation in
-//! [`crate::demo_mediation`]). Loading
+//! [`crate::demo_contracts`], labour mediation in
+//! [`crate::demo_mediation`] and the lecture hall in
+//! [`crate::demo_lectures`]). Loading
 //! is idempotent: accounts that exist are left as they are.
 
 use yiwang_core::{CreditCode, Role};
@@ -202,6 +203,7 @@ pub async fn load(app: &AppState) -> anyhow::Result<Vec<Login>> {
     crate::demo_contracts::load(app).await?;
     logins.extend(crate::demo_visits::load(app, &hash).await?);
     logins.extend(crate::demo_mediation::load(app, &hash).await?);
+    crate::demo_lectures::load(app).await?;
     Ok(logins)
 }
 

@@ -12,6 +12,7 @@ mod demo_duties;
 mod demo_events;
 mod demo_exchange;
 mod demo_grid;
+mod demo_lectures;
 mod demo_mediation;
 mod demo_problems;
 mod demo_requests;

@@ -14,6 +14,7 @@
 //! | [`requests`] | enterprise requests: kinds, routing to departments, time limits, indicators |
 //! | [`visits`] | enterprise visits (千企询访): plans, records, findings turned into requests, the correction window, years |
 //! | [`mediation`] | online labour mediation: kinds of dispute, the workflow from application to outcome, the fifteen-day limit |
+//! | [`lectures`] | the lecture hall (工信E通 大讲堂): areas, lesson links, trainees' phones, hours, certificate numbers |
 //!
 //! Like the other domain crates this one knows nothing of HTTP or SQL:
 //! each module holds a service's types, its validation and its rules, and
@@ -22,6 +23,7 @@
 //! the grid's workflow of [`yiwang_cases`] does not fit them).
 
 pub mod contracts;
+pub mod lectures;
 pub mod mediation;
 pub mod requests;
 pub mod subsidies;

@@ -20,7 +20,7 @@
 //! register of collective contracts by [`contracts`]; enterprise
 //! requests (政企通) by [`requests`]; enterprise visits (千企询访) and the
 //! staff assigned to enterprises by [`visits`]; labour mediation (不见面维权)
-//! by [`mediation`].
+//! by [`mediation`]; the lecture hall (工信E通 大讲堂) by [`lectures`].
 
 pub mod audit;
 pub mod cases;
@@ -30,6 +30,7 @@ pub mod error;
 pub mod exchange;
 pub mod grid;
 pub mod kpi;
+pub mod lectures;
 pub mod mediation;
 pub mod model;
 pub mod problems;
@@ -50,6 +51,7 @@ pub use error::StoreError;
 pub use exchange::ExchangeStore;
 pub use grid::GridStore;
 pub use kpi::KpiStore;
+pub use lectures::LectureStore;
 pub use mediation::MediationStore;
 pub use model::*;
 pub use problems::ProblemStore;
@@ -175,6 +177,7 @@ pub trait Store:
     + RequestStore
     + VisitStore
     + MediationStore
+    + LectureStore
     + Send
     + Sync
     + 'static

@@ -35,6 +35,7 @@ mod duties;
 mod exchange;
 mod grid;
 mod kpi;
+mod lectures;
 mod mediation;
 mod problems;
 mod requests;
@@ -48,6 +49,7 @@ pub use self::duties::*;
 pub use self::exchange::*;
 pub use self::grid::*;
 pub use self::kpi::*;
+pub use self::lectures::*;
 pub use self::mediation::*;
 pub use self::problems::*;
 pub use self::requests::*;
@@ -175,6 +177,8 @@ macro_rules! store_tests {
             enterprise_staff_are_assigned_and_audited,
             mediations_move_through_their_states_and_are_audited,
             mediations_are_scoped_searched_and_counted,
+            lectures_are_studied_completed_and_audited,
+            lectures_are_counted_by_area_course_enterprise_and_month,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

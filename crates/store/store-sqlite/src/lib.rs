@@ -49,6 +49,7 @@ mod exchange;
 mod feed;
 mod grid;
 mod kpi;
+mod lectures;
 mod mediation;
 mod migrate;
 mod problems;

@@ -95,6 +95,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0017_services_visits.sql"),
     ),
     (
+        18,
+        "lectures",
+        include_str!("../migrations/0018_lectures.sql"),
+    ),
+    (
         19,
         "labour mediation",
         include_str!("../migrations/0019_labour_mediation.sql"),

@@ -8,6 +8,7 @@
 //! | [`visits`] | enterprise visits (千企询访): plans, records, findings turned into requests, the year's coverage (XLSX) |
 //! | [`cards`] | the service card (工信E通 服务卡) and the enterprise's service page; assigned service staff |
 //! | [`stats`] | the year's figures of every service: the dashboard (charts, XLSX) and the open JSON |
+//! | [`lectures`] | the lecture hall (工信E通 大讲堂): the public catalogue, courses and lessons, trainees, learning records, certificates, statistics (XLSX) |
 //! | [`mediation`] | online labour mediation (不见面维权): apply, accept or refuse, messages, documents and meetings, the outcome, the statistics (XLSX) |
 //!
 //! The rules live in `yiwang_services`; this folder turns requests into
@@ -15,6 +16,7 @@
 
 pub mod cards;
 pub mod contracts;
+pub mod lectures;
 pub mod mediation;
 pub mod requests;
 pub mod stats;
@@ -25,8 +27,8 @@ use crate::auth::access::{Access, Routes};
 
 /// The services' routes.
 pub fn routes(r: Routes) -> Routes {
-    stats_routes(mediation::routes(cards_routes(visits_routes(
-        contracts_routes(subsidies_routes(requests::routes(r))),
+    stats_routes(lectures_routes(mediation::routes(cards_routes(
+        visits_routes(contracts_routes(subsidies_routes(requests::routes(r)))),
     ))))
 }
 
@@ -208,5 +210,105 @@ fn cards_routes(r: Routes) -> Routes {
             "/services/enterprises/{id}/staff",
             Roles(STAFF),
             cards::assign_staff,
+        )
+}
+
+/// The lecture hall's routes ([`lectures`]).
+fn lectures_routes(r: Routes) -> Routes {
+    use lectures::{ENTERPRISES, MANAGERS};
+    use Access::{Public, Roles};
+    r.get("/services/lectures", Public, lectures::catalogue)
+        .get("/services/lectures/courses/{id}", Public, lectures::course)
+        .get(
+            "/services/lectures/certificates/{number}",
+            Public,
+            lectures::check_certificate,
+        )
+        .get(
+            "/services/lectures/manage",
+            Roles(MANAGERS),
+            lectures::manage,
+        )
+        .get("/services/lectures/areas", Roles(MANAGERS), lectures::areas)
+        .post(
+            "/services/lectures/areas",
+            Roles(MANAGERS),
+            lectures::add_area,
+        )
+        .post(
+            "/services/lectures/areas/{id}",
+            Roles(MANAGERS),
+            lectures::update_area,
+        )
+        .get(
+            "/services/lectures/courses/new",
+            Roles(MANAGERS),
+            lectures::new_course,
+        )
+        .post(
+            "/services/lectures/courses",
+            Roles(MANAGERS),
+            lectures::create_course,
+        )
+        .get(
+            "/services/lectures/courses/{id}/edit",
+            Roles(MANAGERS),
+            lectures::edit_course,
+        )
+        .post(
+            "/services/lectures/courses/{id}",
+            Roles(MANAGERS),
+            lectures::update_course,
+        )
+        .post(
+            "/services/lectures/courses/{id}/lessons",
+            Roles(MANAGERS),
+            lectures::add_lesson,
+        )
+        .get("/services/lectures/stats", Roles(MANAGERS), lectures::stats)
+        .get(
+            "/services/lectures/stats.xlsx",
+            Roles(MANAGERS),
+            lectures::stats_xlsx,
+        )
+        .get(
+            "/services/lectures/trainees",
+            Roles(ENTERPRISES),
+            lectures::trainees,
+        )
+        .post(
+            "/services/lectures/trainees",
+            Roles(ENTERPRISES),
+            lectures::register_trainee,
+        )
+        .get(
+            "/services/lectures/trainees/{id}",
+            Roles(ENTERPRISES),
+            lectures::trainee,
+        )
+        .post(
+            "/services/lectures/trainees/{id}/enrolments",
+            Roles(ENTERPRISES),
+            lectures::enrol,
+        )
+        .get(
+            "/services/lectures/enrolments",
+            Roles(ENTERPRISES),
+            lectures::enrolments,
+        )
+        .get(
+            "/services/lectures/enrolments/{id}",
+            Roles(ENTERPRISES),
+            lectures::enrolment,
+        )
+        .post(
+            "/services/lectures/enrolments/{id}/records",
+            Roles(ENTERPRISES),
+            lectures::record,
+        )
+        .get(
+            "/services/lectures/enrolments/{id}/certificate",
+            Roles(ENTERPRISES),
+            lectures::print_certificate,
         )
 }

@@ -13,6 +13,7 @@ mod grid_kpi;
 mod grid_quality;
 mod residents;
 mod services_contracts;
+mod services_lectures;
 mod services_mediation;
 mod services_requests;
 mod services_stats;
@@ -82,5 +83,6 @@ pub fn all() -> Vec<(&'static str, &'static str, Who)> {
     all.extend_from_slice(services_stats::ROUTES);
     all.extend_from_slice(services_visits::ROUTES);
     all.extend_from_slice(services_mediation::ROUTES);
+    all.extend_from_slice(services_lectures::ROUTES);
     all
 }
