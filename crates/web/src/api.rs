@@ -79,6 +79,8 @@ use crate::services::stats;
         stats::ContractFigures,
         stats::CoverageFigures,
         stats::VisitFigures,
+        stats::LectureFigures,
+        stats::AreaFigures,
         stats::MediationFigures,
         ErrorBody,
         ErrorDetail,

@@ -275,6 +275,41 @@ async fn catalogue_enrolment_completion_and_certificate() {
     assert!(print.body.contains("1.6 小时"));
     assert!(print.body.contains("data-print"));
 
+    // The enterprise's service page lists the course with its progress.
+    let me = app
+        .get("/services/enterprises/mine", Some(&firm))
+        .await
+        .location()
+        .unwrap()
+        .trim_end_matches("/card")
+        .to_owned();
+    let service_page = app.get(&me, Some(&firm)).await;
+    assert_eq!(service_page.status, StatusCode::OK);
+    assert!(
+        service_page.body.contains("工信E通大讲堂"),
+        "{}",
+        service_page.body
+    );
+    assert!(
+        service_page.body.contains(
+            "企业用工风险防范</a>（人力资源管理｜1 人报名，1 人结业，累计学习 1.6 小时）"
+        ),
+        "{}",
+        service_page.body
+    );
+
+    // The services' open figures count the learning in its month.
+    let figures = app
+        .get("/api/v1/services/stats?year=2026", None)
+        .await
+        .json();
+    assert_eq!(figures["lectures"]["hours"], "1.6");
+    assert_eq!(figures["lectures"]["completions"], 1);
+    assert_eq!(
+        figures["lectures"]["minutes_by_month"][10], figures["lectures"]["minutes"],
+        "all of it in November"
+    );
+
     // Anyone checks it by number: the name masked.
     let check = app
         .get(&format!("/services/lectures/certificates/{number}"), None)

@@ -242,6 +242,16 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
     assert_eq!(m["by_month"][10], 1);
     assert_eq!(m["claimed_yuan"], "18600.00");
     assert_eq!(m["agreed_yuan"], "0.00");
+    // The lecture hall: the seven areas the catalogue starts with, no
+    // learning yet.
+    let l = &s["lectures"];
+    assert_eq!(l["areas"], 7);
+    assert_eq!(l["by_area"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        (l["trainees"].clone(), l["hours"].clone()),
+        (0.into(), "0.0".into())
+    );
+    assert_eq!(l["minutes_by_month"].as_array().unwrap().len(), 12);
     // Tax goes to two departments, talent to one: three parts.
     let parts: u64 = r["departments"]
         .as_array()
@@ -329,7 +339,7 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
     );
     assert!(page.body.contains("核准金额 <strong>4000.00</strong> 元"));
     assert!(page.body.contains("覆盖企业 <strong>2</strong> 家"));
-    assert_eq!(page.body.matches("<svg").count(), 5);
+    assert_eq!(page.body.matches("<svg").count(), 6);
     let bad = app.get("/services/dashboard?year=abc", Some(&staff)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("年份应为"));
@@ -347,6 +357,7 @@ async fn the_year_is_counted_by_month_for_everyone_and_shown_to_staff() {
             "学徒补贴",
             "集体合同",
             "千企询访",
+            "大讲堂",
             "劳动争议调解"
         ]
     );

@@ -63,14 +63,30 @@ pub struct CourseLine {
     pub note: String,
 }
 
-/// The lecture hall's courses for an enterprise's service page. The hook
-/// the lecture hall fills: until it does, there are none, and the page
-/// shows no courses section.
+/// The lecture hall's courses (工信E通 大讲堂) the enterprise's trainees
+/// are enrolled in, for its service page; the page shows no courses
+/// section when there are none.
 pub async fn enterprise_courses(
-    _app: &AppState,
-    _enterprise_id: Uuid,
+    app: &AppState,
+    enterprise_id: Uuid,
 ) -> Result<Vec<CourseLine>, AppError> {
-    Ok(Vec::new())
+    Ok(app
+        .store
+        .enterprise_courses(enterprise_id)
+        .await?
+        .into_iter()
+        .map(|c| CourseLine {
+            title: c.course_title,
+            href: format!("/services/lectures/courses/{}", c.course_id),
+            note: format!(
+                "{}｜{} 人报名，{} 人结业，累计学习 {} 小时",
+                c.area_name,
+                c.trainees,
+                c.completions,
+                yiwang_services::lectures::hours_label(c.minutes)
+            ),
+        })
+        .collect())
 }
 
 fn parse_id(id: &str) -> Result<Uuid, AppError> {

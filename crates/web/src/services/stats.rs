@@ -16,7 +16,9 @@
 //! month they were applied for; the contracts' coverage is that of the contracts in force
 //! on the year's last day, or today for the current year. The
 //! departments' indicators judge the parts assigned in the year as the
-//! monthly indicator page does ([`super::requests`]). Nothing here names
+//! monthly indicator page does ([`super::requests`]). The lecture hall's
+//! catalogue, trainees and hours are all those recorded so far (the seed
+//! reports them so), its learning of the year by month. Nothing here names
 //! a person or an enterprise, so the JSON is open.
 
 use askama::Template;
@@ -63,6 +65,7 @@ pub struct ServiceStats {
     pub subsidies: SubsidyFigures,
     pub contracts: ContractFigures,
     pub visits: VisitFigures,
+    pub lectures: LectureFigures,
     pub mediation: MediationFigures,
 }
 
@@ -175,6 +178,36 @@ pub struct VisitFigures {
     pub by_month: Vec<u64>,
 }
 
+/// The lecture hall (工信E通 大讲堂): the catalogue and every learning
+/// record so far, and the learning of the year by month.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LectureFigures {
+    /// Areas in use, courses and those published.
+    pub areas: u64,
+    pub courses: u64,
+    pub published_courses: u64,
+    /// Trainees enrolled at least once, each counted once.
+    pub trainees: u64,
+    pub enrolments: u64,
+    /// Enrolments completed (a certificate each).
+    pub completions: u64,
+    /// Learning recorded, in minutes, and as hours with one decimal.
+    pub minutes: u64,
+    pub hours: String,
+    /// Per area: courses, trainees, minutes.
+    pub by_area: Vec<AreaFigures>,
+    /// Minutes of learning per month of the year.
+    pub minutes_by_month: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AreaFigures {
+    pub name: String,
+    pub courses: u64,
+    pub trainees: u64,
+    pub minutes: u64,
+}
+
 /// Online labour mediation (不见面维权): cases applied for in the year.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediationFigures {
@@ -257,6 +290,7 @@ pub(crate) async fn service_stats(app: &AppState, year: i32) -> Result<ServiceSt
         async { Ok::<_, AppError>(app.store.visit_stats(from, to).await?) },
         async { Ok::<_, AppError>(app.store.mediation_stats(from, to).await?) },
     )?;
+    let lectures = app.store.lecture_stats().await?;
     let rules = &app.requests;
 
     let by_state = RequestState::ALL
@@ -373,6 +407,37 @@ pub(crate) async fn service_stats(app: &AppState, year: i32) -> Result<ServiceSt
                 .map_or(0, |v| v.visits.max(0) as u64)
         }),
     };
+    let count_of = |n: i64| n.max(0) as u64;
+    let lectures = LectureFigures {
+        areas: count_of(lectures.areas),
+        courses: count_of(lectures.courses),
+        published_courses: count_of(lectures.published_courses),
+        trainees: count_of(lectures.trainees),
+        enrolments: count_of(lectures.enrolments),
+        completions: count_of(lectures.completions),
+        minutes: count_of(lectures.minutes),
+        hours: yiwang_services::lectures::hours_label(lectures.minutes),
+        by_area: lectures
+            .by_area
+            .iter()
+            .map(|a| AreaFigures {
+                name: a.name.clone(),
+                courses: count_of(a.courses),
+                trainees: count_of(a.trainees),
+                minutes: count_of(a.minutes),
+            })
+            .collect(),
+        minutes_by_month: (1..=12)
+            .map(|m| {
+                let key = i64::from(year) * 100 + m;
+                lectures
+                    .by_month
+                    .iter()
+                    .find(|t| t.month == key)
+                    .map_or(0, |t| count_of(t.minutes))
+            })
+            .collect(),
+    };
     let counted = |map: &std::collections::BTreeMap<String, u64>, code: &str| {
         map.get(code).copied().unwrap_or(0)
     };
@@ -441,6 +506,7 @@ pub(crate) async fn service_stats(app: &AppState, year: i32) -> Result<ServiceSt
         subsidies,
         contracts,
         visits,
+        lectures,
         mediation,
     })
 }
@@ -502,6 +568,16 @@ pub async fn dashboard(
             &format!("{year} 年千企询访（按走访月份）"),
             &labels,
             &s.visits.by_month,
+            false,
+        ),
+        chart::bars(
+            &format!("{year} 年大讲堂学习时长（小时，按月份）"),
+            &labels,
+            &s.lectures
+                .minutes_by_month
+                .iter()
+                .map(|m| m / 60)
+                .collect::<Vec<_>>(),
             false,
         ),
         chart::bars(
@@ -665,6 +741,38 @@ pub fn workbook(s: &ServiceStats) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>
         let row = 4 + i as u32;
         sheet.write_string_with_format(row, 0, *h, &bold)?;
         sheet.write_number(row, 1, *n as f64)?;
+    }
+    sheet.autofit();
+
+    let sheet = book.add_worksheet().set_name("大讲堂")?;
+    sheet.write_string_with_format(0, 0, format!("{} 年工信E通大讲堂", s.year), &bold)?;
+    header(sheet, 1)?;
+    monthly(sheet, 2, "学习分钟", &s.lectures.minutes_by_month)?;
+    let l = &s.lectures;
+    for (i, (h, n)) in [
+        ("方面", l.areas),
+        ("课程", l.courses),
+        ("学员", l.trainees),
+        ("报名", l.enrolments),
+        ("结业", l.completions),
+        ("累计学习分钟", l.minutes),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let row = 4 + i as u32;
+        sheet.write_string_with_format(row, 0, *h, &bold)?;
+        sheet.write_number(row, 1, *n as f64)?;
+    }
+    for (c, h) in ["方面", "课程", "学员", "学习分钟"].iter().enumerate() {
+        sheet.write_string_with_format(11, c as u16, *h, &bold)?;
+    }
+    for (i, a) in l.by_area.iter().enumerate() {
+        let row = 12 + i as u32;
+        sheet.write_string(row, 0, &a.name)?;
+        sheet.write_number(row, 1, a.courses as f64)?;
+        sheet.write_number(row, 2, a.trainees as f64)?;
+        sheet.write_number(row, 3, a.minutes as f64)?;
     }
     sheet.autofit();
 
