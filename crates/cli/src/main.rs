@@ -22,6 +22,13 @@ mod exchange;
 mod serve;
 mod store;
 
+/// mimalloc, not the system allocator: the trading desk's commit path
+/// allocates and frees many short-lived buffers across threads, which
+/// glibc's allocator handles with costly consolidation (see
+/// docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use yiwang_web::Config;
