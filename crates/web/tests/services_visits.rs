@@ -318,6 +318,12 @@ async fn plan_record_convert_and_cover() {
         .get(&format!("/services/visits?q={code}"), Some(&reader))
         .await;
     assert!(found.body.contains("共 1 次"), "{}", found.body);
+    assert!(
+        !found.body.contains("href=\"/services/visits/new\""),
+        "admin is not offered planning"
+    );
+    let staff_list = app.get("/services/visits", Some(&staff)).await;
+    assert!(staff_list.body.contains("href=\"/services/visits/new\""));
     let none = app
         .get("/services/visits?q=%E6%97%A0%E6%AD%A4", Some(&reader))
         .await;
